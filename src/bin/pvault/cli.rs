@@ -1,0 +1,202 @@
+//! Command-line definitions (clap derive). Flags are defined once here; help text comes
+//! from these doc comments.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// pvault — encrypted records vault for petition (信访) offices.
+#[derive(Parser, Debug)]
+#[command(name = "pvault", version, about, long_about = None)]
+pub struct Cli {
+    /// Vault folder.
+    #[arg(long, global = true, env = "PVAULT_DIR", default_value = "./vault")]
+    pub vault: PathBuf,
+    /// User to unlock as.
+    #[arg(long, global = true, env = "PVAULT_USER")]
+    pub user: Option<String>,
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a new vault with one admin (key custodian).
+    Init(InitArgs),
+    /// Manage users (admin).
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Register and read petitioners.
+    #[command(subcommand)]
+    Petitioner(PetitionerCmd),
+    /// Open, read, list and assign cases.
+    #[command(subcommand)]
+    Case(CaseCmd),
+    /// Compliance: read and verify the access log.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// Build a demo vault with synthetic records and walk through roles, audit and export.
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Name of the admin user.
+    #[arg(long)]
+    pub admin: String,
+    /// Write the compliance officer's audit key here (created 0600; the vault does not keep it).
+    #[arg(long)]
+    pub audit_key_out: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCmd {
+    /// Add a user; the new passphrase comes from PVAULT_NEW_PASSPHRASE or a prompt (twice).
+    Add {
+        /// Login name (letters, digits, '.', '_', '-').
+        name: String,
+        /// Role.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// The user's unit (单位), used by the accused-unit firewall.
+        #[arg(long)]
+        unit: Option<String>,
+    },
+    /// List users.
+    List,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum RoleArg {
+    Admin,
+    Registrar,
+    Handler,
+    Supervisor,
+    Auditor,
+    Analyst,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PetitionerCmd {
+    /// Register a petitioner; prints the new id.
+    Add {
+        /// Full name.
+        #[arg(long)]
+        name: String,
+        /// Resident ID number (18 digits; 15-digit legacy numbers are upgraded).
+        #[arg(long)]
+        id_number: String,
+        /// Phone number (repeat for several).
+        #[arg(long)]
+        phone: Vec<String>,
+        /// Address.
+        #[arg(long)]
+        address: Option<String>,
+        /// Email.
+        #[arg(long)]
+        email: Option<String>,
+        /// Ethnicity (民族).
+        #[arg(long)]
+        ethnicity: Option<String>,
+    },
+    /// Show a petitioner as your role may see it.
+    Show {
+        /// Petitioner id.
+        id: String,
+        /// Also show identity fields (supervisor, registrar); needs --reason.
+        #[arg(long, requires = "reason")]
+        reveal: bool,
+        /// Why you need to see the identity fields (recorded in the access log).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ChannelArg {
+    Letter,
+    Visit,
+    Online,
+    Phone,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CaseCmd {
+    /// Open a case; prints the new id.
+    Open {
+        /// Petitioner id (repeat for a group petition).
+        #[arg(long = "petitioner", required = true)]
+        petitioners: Vec<String>,
+        /// Title.
+        #[arg(long)]
+        title: String,
+        /// Category (e.g. 征地拆迁).
+        #[arg(long)]
+        category: String,
+        /// Channel.
+        #[arg(long, value_enum)]
+        channel: ChannelArg,
+        /// The complaint text.
+        #[arg(
+            long,
+            conflicts_with = "content_file",
+            required_unless_present = "content_file"
+        )]
+        content: Option<String>,
+        /// Read the complaint text from a UTF-8 file.
+        #[arg(long)]
+        content_file: Option<PathBuf>,
+        /// What the petitioner asks for.
+        #[arg(long)]
+        demands: Option<String>,
+        /// The unit the case is about (被反映单位).
+        #[arg(long)]
+        accused_unit: Option<String>,
+        /// The case accuses that unit or its staff (检举控告).
+        #[arg(long)]
+        accusation: bool,
+    },
+    /// Show a case as your role may see it.
+    Show {
+        /// Case id.
+        id: String,
+    },
+    /// List the cases you may see.
+    List,
+    /// Assign a case to a handler.
+    Assign {
+        /// Case id.
+        id: String,
+        /// Handler user name.
+        #[arg(long)]
+        to: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCmd {
+    /// Show access-log entries (auditor, admin).
+    Log {
+        /// Show at most this many of the newest entries.
+        #[arg(long, default_value_t = 50)]
+        last: usize,
+    },
+    /// Verify the access log's hash chain (and MACs, with the officer's key). No passphrase needed.
+    Verify {
+        /// The compliance officer's audit key file (from `init --audit-key-out`).
+        #[arg(long)]
+        audit_key: Option<PathBuf>,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Where to build the demo vault (replaced if it is an earlier demo vault).
+    #[arg(long, default_value = "./demo-vault")]
+    pub dir: PathBuf,
+    /// How many synthetic petitioners to register.
+    #[arg(long, default_value_t = 24)]
+    pub records: usize,
+}

@@ -1,0 +1,327 @@
+//! `pvault` — the records officer's and compliance officer's command line. It parses,
+//! calls the `petition_vault` library (the same gate every application uses), and prints.
+
+#![forbid(unsafe_code)]
+
+mod cli;
+mod demo;
+mod output;
+
+use anyhow::{Context, Result, anyhow};
+use clap::Parser;
+use cli::{AuditCmd, CaseCmd, Cli, Command, PetitionerCmd, UserCmd};
+use petition_vault::{
+    AuditKey, Channel, NewCase, NewPetitioner, Passphrase, Reason, RecordId, Role, SecretText,
+    Vault, VaultError, VaultOptions,
+};
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Exit codes (documented in README.md).
+pub mod exit {
+    /// Something else failed (I/O, bad file).
+    pub const FAILURE: u8 = 1;
+    /// Wrong user name or passphrase.
+    pub const AUTH: u8 = 3;
+    /// Denied by policy (and logged).
+    pub const DENIED: u8 = 4;
+    /// No such record or user.
+    pub const NOT_FOUND: u8 = 5;
+    /// The vault is in use by another process.
+    pub const IN_USE: u8 = 6;
+    /// Integrity failure: tampered ciphertext, corrupt vault, audit log does not verify.
+    pub const INTEGRITY: u8 = 7;
+    /// Invalid input.
+    pub const INVALID: u8 = 8;
+    /// The access log could not be written, so nothing was done.
+    pub const AUDIT_UNAVAILABLE: u8 = 9;
+}
+
+fn exit_code_for(err: &anyhow::Error) -> u8 {
+    if let Some(e) = err.downcast_ref::<VaultError>() {
+        return match e {
+            VaultError::BadCredentials => exit::AUTH,
+            VaultError::Denied(_) => exit::DENIED,
+            VaultError::NotFound(_) | VaultError::UnknownUser | VaultError::NotAVault(_) => {
+                exit::NOT_FOUND
+            }
+            VaultError::InUse => exit::IN_USE,
+            VaultError::Tampered { .. } | VaultError::Corrupt(_) => exit::INTEGRITY,
+            VaultError::Invalid(_)
+            | VaultError::WeakPassphrase(_)
+            | VaultError::BadUserName
+            | VaultError::UserExists
+            | VaultError::AlreadyExists(_) => exit::INVALID,
+            VaultError::AuditFailed(_) => exit::AUDIT_UNAVAILABLE,
+            VaultError::Kdf(_) => exit::INVALID,
+            _ => exit::FAILURE,
+        };
+    }
+    if err.downcast_ref::<petition_vault::VerifyError>().is_some() {
+        return exit::INTEGRITY;
+    }
+    if err.downcast_ref::<UsageError>().is_some() {
+        return exit::INVALID;
+    }
+    exit::FAILURE
+}
+
+/// Input the CLI itself rejects.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(exit_code_for(&err))
+        }
+    }
+}
+
+/// Vault options: real Argon2 parameters, unless this is a test build and the test
+/// environment asks for the test-only ones.
+pub fn vault_options() -> VaultOptions {
+    #[cfg(feature = "insecure-test-kdf")]
+    if std::env::var_os("PVAULT_INSECURE_TEST_KDF").is_some() {
+        return VaultOptions::insecure_for_tests();
+    }
+    VaultOptions::default()
+}
+
+fn env_passphrase(var: &str) -> Option<Passphrase> {
+    std::env::var(var).ok().map(Passphrase::new)
+}
+
+/// The passphrase of the user unlocking: PVAULT_PASSPHRASE, else a no-echo prompt.
+fn read_passphrase(user: &str) -> Result<Passphrase> {
+    if let Some(p) = env_passphrase("PVAULT_PASSPHRASE") {
+        return Ok(p);
+    }
+    let p = rpassword::prompt_password(format!("Passphrase for {user}: ")).map_err(|_| {
+        UsageError(
+            "no passphrase: set PVAULT_PASSPHRASE or run in a terminal to be prompted".into(),
+        )
+    })?;
+    Ok(Passphrase::new(p))
+}
+
+/// A new passphrase: PVAULT_NEW_PASSPHRASE, else prompted twice.
+fn read_new_passphrase(for_whom: &str) -> Result<Passphrase> {
+    if let Some(p) = env_passphrase("PVAULT_NEW_PASSPHRASE") {
+        return Ok(p);
+    }
+    let first =
+        rpassword::prompt_password(format!("New passphrase for {for_whom}: ")).map_err(|_| {
+            UsageError(
+                "no new passphrase: set PVAULT_NEW_PASSPHRASE or run in a terminal to be prompted"
+                    .into(),
+            )
+        })?;
+    let first = Passphrase::new(first);
+    let second = Passphrase::new(
+        rpassword::prompt_password("Repeat it: ")
+            .map_err(|_| UsageError("could not read the passphrase".into()))?,
+    );
+    if !first.matches(&second) {
+        return Err(UsageError("the two passphrases differ; nothing was changed".into()).into());
+    }
+    Ok(first)
+}
+
+fn open_vault(dir: &Path) -> Result<Vault> {
+    let vault = Vault::open(dir, vault_options())?;
+    for warning in vault.permission_warnings() {
+        eprintln!("warning: {warning}");
+    }
+    Ok(vault)
+}
+
+fn require_user(cli_user: &Option<String>) -> Result<String> {
+    cli_user
+        .clone()
+        .ok_or_else(|| UsageError("no user: pass --user NAME or set PVAULT_USER".into()).into())
+}
+
+fn parse_id(s: &str) -> Result<RecordId> {
+    Ok(RecordId::parse(s).map_err(VaultError::Invalid)?)
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let json = cli.json;
+    match cli.command {
+        Command::Init(args) => {
+            let pass = match env_passphrase("PVAULT_NEW_PASSPHRASE") {
+                Some(p) => p,
+                None => match env_passphrase("PVAULT_PASSPHRASE") {
+                    Some(p) => p,
+                    None => read_new_passphrase(&args.admin)?,
+                },
+            };
+            if let Some(out) = &args.audit_key_out
+                && out.exists()
+            {
+                return Err(UsageError(format!(
+                    "{} exists; choose a new file for the audit key",
+                    out.display()
+                ))
+                .into());
+            }
+            let (_vault, k0) = Vault::create(&cli.vault, &args.admin, &pass, vault_options())?;
+            if let Some(out) = &args.audit_key_out {
+                write_private(out, k0.to_hex().as_bytes())
+                    .with_context(|| format!("writing {}", out.display()))?;
+            }
+            output::init_done(json, &cli.vault, &args.admin, args.audit_key_out.as_deref());
+            Ok(())
+        }
+        Command::Demo(args) => demo::run(&args, json),
+        Command::Audit(AuditCmd::Verify { audit_key }) => {
+            let key = match &audit_key {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    Some(AuditKey::from_hex(&text).ok_or_else(|| {
+                        UsageError(format!(
+                            "{} is not an audit key file (64 hex digits)",
+                            path.display()
+                        ))
+                    })?)
+                }
+                None => None,
+            };
+            let vault = open_vault(&cli.vault)?;
+            let report = vault.verify_audit(key.as_ref())?;
+            output::verify_ok(json, &report);
+            Ok(())
+        }
+        command => {
+            let user = require_user(&cli.user)?;
+            let vault = open_vault(&cli.vault)?;
+            let pass = read_passphrase(&user)?;
+            let session = vault.unlock(&user, &pass)?;
+            drop(pass);
+            match command {
+                Command::User(UserCmd::Add { name, role, unit }) => {
+                    let role =
+                        Role::parse(&format!("{role:?}")).map_err(|e| UsageError(e.to_string()))?;
+                    let pass = read_new_passphrase(&name)?;
+                    session.add_user(&name, role, unit.as_deref(), &pass)?;
+                    output::user_added(json, &name, role);
+                }
+                Command::User(UserCmd::List) => output::users(json, &session.list_users()?),
+                Command::Petitioner(PetitionerCmd::Add {
+                    name,
+                    id_number,
+                    phone,
+                    address,
+                    email,
+                    ethnicity,
+                }) => {
+                    let p = NewPetitioner {
+                        name: name.into(),
+                        id_number: id_number.into(),
+                        phones: phone.into_iter().map(SecretText::from).collect(),
+                        address: address.map(SecretText::from),
+                        email: email.map(SecretText::from),
+                        ethnicity: ethnicity.map(SecretText::from),
+                    };
+                    output::new_id(json, &session.add_petitioner(&p)?);
+                }
+                Command::Petitioner(PetitionerCmd::Show { id, reveal, reason }) => {
+                    let id = parse_id(&id)?;
+                    let reason = match (reveal, reason) {
+                        (true, Some(r)) => Some(Reason::new(&r)?),
+                        (true, None) => {
+                            return Err(UsageError("--reveal needs --reason TEXT".into()).into());
+                        }
+                        (false, Some(_)) => {
+                            return Err(UsageError("--reason goes with --reveal".into()).into());
+                        }
+                        (false, None) => None,
+                    };
+                    output::view(json, &session.show_petitioner(id, reason.as_ref())?);
+                }
+                Command::Case(CaseCmd::Open {
+                    petitioners,
+                    title,
+                    category,
+                    channel,
+                    content,
+                    content_file,
+                    demands,
+                    accused_unit,
+                    accusation,
+                }) => {
+                    let content = match (content, content_file) {
+                        (Some(c), None) => c,
+                        (None, Some(path)) => {
+                            let bytes = std::fs::read(&path)
+                                .with_context(|| format!("reading {}", path.display()))?;
+                            String::from_utf8(bytes).map_err(|_| {
+                                UsageError(format!("{} is not UTF-8 text; convert it (e.g. iconv -f GB18030 -t UTF-8)", path.display()))
+                            })?
+                        }
+                        _ => {
+                            return Err(UsageError(
+                                "give exactly one of --content or --content-file".into(),
+                            )
+                            .into());
+                        }
+                    };
+                    let c = NewCase {
+                        petitioners: petitioners
+                            .iter()
+                            .map(|p| parse_id(p))
+                            .collect::<Result<_>>()?,
+                        title: title.into(),
+                        category,
+                        channel: Channel::parse(&format!("{channel:?}").to_lowercase())
+                            .map_err(VaultError::Invalid)?,
+                        content: content.into(),
+                        demands: demands.map(SecretText::from),
+                        accused_unit,
+                        is_accusation: accusation,
+                    };
+                    output::new_id(json, &session.open_case(&c)?);
+                }
+                Command::Case(CaseCmd::Show { id }) => {
+                    output::view(json, &session.show_case(parse_id(&id)?)?)
+                }
+                Command::Case(CaseCmd::List) => output::cases(json, &session.list_cases()?),
+                Command::Case(CaseCmd::Assign { id, to }) => {
+                    let id = parse_id(&id)?;
+                    session.assign_case(id, &to)?;
+                    output::assigned(json, &id, &to);
+                }
+                Command::Audit(AuditCmd::Log { last }) => {
+                    let total = session.audit_len()?;
+                    let from = total.saturating_sub(last as u64);
+                    output::audit_entries(json, &session.audit_entries(from, last)?);
+                }
+                Command::Init(_) | Command::Demo(_) | Command::Audit(AuditCmd::Verify { .. }) => {
+                    return Err(anyhow!("unreachable command dispatch"));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Writes a file readable only by its owner; refuses to overwrite.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}

@@ -1,0 +1,242 @@
+//! Printing: text tables for people, JSON for scripts. Values leave `SecretText` only here.
+
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use petition_vault::audit::RecordedEntry;
+use petition_vault::{CaseSummary, RecordId, RecordView, Role, UserInfo, VerifyReport};
+use serde_json::{Map, Value, json};
+use std::path::Path;
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(header.to_vec());
+    t
+}
+
+pub fn init_done(json: bool, dir: &Path, admin: &str, key_out: Option<&Path>) {
+    if json {
+        println!(
+            "{}",
+            json!({"vault": dir.display().to_string(), "admin": admin, "audit_key": key_out.map(|p| p.display().to_string())})
+        );
+    } else {
+        println!("created vault {} with admin {admin}", dir.display());
+        match key_out {
+            Some(p) => println!(
+                "audit key for the compliance officer written to {} — hand it over; the vault does not keep it",
+                p.display()
+            ),
+            None => println!(
+                "no --audit-key-out given: the audit key was discarded; `audit verify` can check the hash chain but not the MACs"
+            ),
+        }
+    }
+}
+
+pub fn user_added(json: bool, name: &str, role: Role) {
+    if json {
+        println!("{}", json!({"user": name, "role": role.as_str()}));
+    } else {
+        println!("added user {name} ({role})");
+    }
+}
+
+pub fn users(json: bool, users: &[UserInfo]) {
+    if json {
+        let list: Vec<Value> = users
+            .iter()
+            .map(|u| json!({"name": u.name, "role": u.role.as_str(), "unit": u.unit}))
+            .collect();
+        println!("{}", Value::Array(list));
+    } else {
+        println!("{}", users_table(users));
+    }
+}
+
+pub fn users_table(users: &[UserInfo]) -> Table {
+    let mut t = table(&["user", "role", "unit"]);
+    for u in users {
+        t.add_row(vec![
+            u.name.clone(),
+            u.role.to_string(),
+            u.unit.clone().unwrap_or_default(),
+        ]);
+    }
+    t
+}
+
+pub fn new_id(json: bool, id: &RecordId) {
+    if json {
+        println!("{}", json!({"id": id.to_string()}));
+    } else {
+        println!("{id}");
+    }
+}
+
+pub fn assigned(json: bool, id: &RecordId, to: &str) {
+    if json {
+        println!("{}", json!({"id": id.to_string(), "assigned_to": to}));
+    } else {
+        println!("case {id} assigned to {to}");
+    }
+}
+
+pub fn view_json(view: &RecordView) -> Value {
+    let mut fields = Map::new();
+    let mut masked = Vec::new();
+    for f in &view.fields {
+        fields.insert(
+            f.name.to_owned(),
+            Value::String(f.value.expose().to_owned()),
+        );
+        if f.masked {
+            masked.push(Value::String(f.name.to_owned()));
+        }
+    }
+    json!({
+        "id": view.id.to_string(),
+        "table": view.table.as_str(),
+        "fields": fields,
+        "masked": masked,
+        "withheld": view.withheld,
+    })
+}
+
+pub fn view(json: bool, view: &RecordView) {
+    if json {
+        println!("{}", view_json(view));
+        return;
+    }
+    let mut t = table(&["field", "value", ""]);
+    for f in &view.fields {
+        t.add_row(vec![
+            f.name.to_owned(),
+            f.value.expose().to_owned(),
+            if f.masked {
+                "masked".into()
+            } else {
+                String::new()
+            },
+        ]);
+    }
+    println!("{} {}", view.table.as_str(), view.id);
+    println!("{t}");
+    if !view.withheld.is_empty() {
+        println!(
+            "withheld (your role may not see): {}",
+            view.withheld.join(", ")
+        );
+    }
+}
+
+pub fn cases(json: bool, cases: &[CaseSummary]) {
+    if json {
+        let list: Vec<Value> = cases
+            .iter()
+            .map(|c| {
+                json!({"id": c.id.to_string(), "case_no": c.meta.case_no, "category": c.meta.category,
+                       "channel": c.meta.channel.as_str(), "status": c.meta.status,
+                       "assigned_to": c.meta.assigned_to, "petitioners": c.meta.petitioner_ids.len()})
+            })
+            .collect();
+        println!("{}", Value::Array(list));
+        return;
+    }
+    let mut t = table(&[
+        "id",
+        "case no",
+        "category",
+        "channel",
+        "status",
+        "assigned to",
+    ]);
+    for c in cases {
+        t.add_row(vec![
+            c.id.to_string(),
+            c.meta.case_no.clone(),
+            c.meta.category.clone(),
+            c.meta.channel.as_str().to_owned(),
+            c.meta.status.clone(),
+            c.meta.assigned_to.clone().unwrap_or_default(),
+        ]);
+    }
+    println!("{t}");
+    println!("{} case(s)", cases.len());
+}
+
+pub fn entry_json(r: &RecordedEntry) -> Value {
+    let e = &r.entry;
+    json!({
+        "seq": e.seq, "time": petition_vault::audit::format_time(e.time_ms), "actor": e.actor,
+        "role": e.role.map(|r| r.as_str()), "action": e.action.as_str(),
+        "targets": e.targets.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
+        "requested": e.requested, "returned": e.returned, "reason": e.reason,
+        "outcome": e.outcome.as_str(), "detail": e.detail,
+        "session": hex::encode(e.session), "hash": hex::encode(r.hash),
+    })
+}
+
+pub fn audit_entries(json: bool, entries: &[RecordedEntry]) {
+    if json {
+        println!("{}", Value::Array(entries.iter().map(entry_json).collect()));
+        return;
+    }
+    println!("{}", audit_table(entries));
+}
+
+pub fn audit_table(entries: &[RecordedEntry]) -> Table {
+    let mut t = table(&[
+        "seq",
+        "time",
+        "actor",
+        "role",
+        "action",
+        "targets",
+        "outcome",
+        "detail / reason",
+    ]);
+    for r in entries {
+        let e = &r.entry;
+        let targets: Vec<String> = e
+            .targets
+            .iter()
+            .map(|t| t.to_string()[..8].to_owned())
+            .collect();
+        let targets = if targets.len() > 3 {
+            format!("{} … ({} ids)", targets[..3].join(","), targets.len())
+        } else {
+            targets.join(",")
+        };
+        t.add_row(vec![
+            e.seq.to_string(),
+            petition_vault::audit::format_time(e.time_ms),
+            e.actor.clone(),
+            e.role.map(|r| r.as_str().to_owned()).unwrap_or_default(),
+            e.action.as_str().to_owned(),
+            targets,
+            e.outcome.as_str().to_owned(),
+            [e.detail.clone(), e.reason.clone()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" / "),
+        ]);
+    }
+    t
+}
+
+pub fn verify_ok(json: bool, r: &VerifyReport) {
+    if json {
+        println!(
+            "{}",
+            json!({"ok": true, "entries": r.entries, "head": hex::encode(r.head), "macs_checked": r.macs_checked})
+        );
+    } else {
+        println!("ok: {} entries, head {}", r.entries, hex::encode(r.head));
+        if !r.macs_checked {
+            println!(
+                "(hash chain only; pass --audit-key FILE to check the forward-secure MACs too)"
+            );
+        }
+    }
+}

@@ -1,0 +1,330 @@
+//! The field envelope (format version 1).
+//!
+//! ```text
+//! offset  size  field
+//! 0       1     envelope version (0x01)
+//! 1       1     class code (see keyring::Class)
+//! 2       4     class key version, big-endian
+//! 6       12    AES-GCM nonce (random)
+//! 18      32    key commitment = HMAC-SHA256(commit key, "pv1/commit" | nonce | AAD)
+//! 50      n+16  AES-256-GCM ciphertext and tag
+//! ```
+//!
+//! Keys: `HKDF-SHA256(salt = "petition-vault/v1/record-subkey", ikm = class key,
+//! info = vault id | len | table | record id | class | key version)` gives 64 bytes: the
+//! AES key and the commitment key of that record (one derivation serves all the fields of
+//! a record in that class).
+//!
+//! AAD: `"pv1" | vault id (16) | len(table) (1) | table | record id (16) | len(field) (1) |
+//! field | class (1) | key version (4, BE) | envelope version (1)`. Every part that could
+//! vary is length-prefixed or fixed-size, so two different contexts never give one AAD.
+//!
+//! The commitment is checked (in constant time) before the AEAD is opened: AES-GCM alone is
+//! not key-committing, and an attacker who can choose ciphertexts could otherwise make one
+//! that opens under two keys.
+
+use super::{CryptoError, DerivedKey, fill_random, hmac_sha256};
+use aes_gcm::{Aes256Gcm, KeyInit, Nonce, aead::AeadInOut};
+use zeroize::Zeroizing;
+
+/// The envelope format version this build writes and reads.
+pub const ENVELOPE_VERSION: u8 = 1;
+const HEADER_LEN: usize = 1 + 1 + 4 + 12 + 32;
+const TAG_LEN: usize = 16;
+/// Bytes an envelope adds to its plaintext.
+pub const ENVELOPE_OVERHEAD: usize = HEADER_LEN + TAG_LEN;
+const SUBKEY_SALT: &[u8] = b"petition-vault/v1/record-subkey";
+
+/// The context a field ciphertext is bound to.
+#[derive(Clone, Copy)]
+pub struct FieldAad<'a> {
+    /// The vault's random id.
+    pub vault_id: &'a [u8; 16],
+    /// The table (`petitioner`, `case`, `keyring`, …).
+    pub table: &'a str,
+    /// The record's random id.
+    pub record_id: &'a [u8; 16],
+    /// The field name.
+    pub field: &'a str,
+    /// The class code.
+    pub class: u8,
+    /// The class key version.
+    pub key_version: u32,
+}
+
+impl FieldAad<'_> {
+    fn encode(&self) -> Vec<u8> {
+        let mut aad =
+            Vec::with_capacity(3 + 16 + 1 + self.table.len() + 16 + 1 + self.field.len() + 6);
+        aad.extend_from_slice(b"pv1");
+        aad.extend_from_slice(self.vault_id);
+        push_short(&mut aad, self.table.as_bytes());
+        aad.extend_from_slice(self.record_id);
+        push_short(&mut aad, self.field.as_bytes());
+        aad.push(self.class);
+        aad.extend_from_slice(&self.key_version.to_be_bytes());
+        aad.push(ENVELOPE_VERSION);
+        aad
+    }
+}
+
+fn push_short(buf: &mut Vec<u8>, bytes: &[u8]) {
+    let len = u8::try_from(bytes.len()).expect("table and field names are short constants");
+    buf.push(len);
+    buf.extend_from_slice(bytes);
+}
+
+/// The parsed header of an envelope (class and key version select the key to open it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnvelopeHeader {
+    /// Class code.
+    pub class: u8,
+    /// Class key version.
+    pub key_version: u32,
+}
+
+impl EnvelopeHeader {
+    /// Parses and checks the structure of an envelope without any key.
+    pub fn parse(envelope: &[u8]) -> Result<EnvelopeHeader, CryptoError> {
+        if envelope.len() < ENVELOPE_OVERHEAD {
+            return Err(CryptoError::Malformed("too short"));
+        }
+        if envelope[0] != ENVELOPE_VERSION {
+            return Err(CryptoError::Malformed("unknown envelope version"));
+        }
+        Ok(EnvelopeHeader {
+            class: envelope[1],
+            key_version: u32::from_be_bytes(envelope[2..6].try_into().expect("4 bytes")),
+        })
+    }
+}
+
+/// The keys of one record in one class: an AES-256-GCM cipher and a commitment key.
+pub struct RecordKey {
+    cipher: Aes256Gcm,
+    commit: DerivedKey,
+    vault_id: [u8; 16],
+    table: &'static str,
+    record_id: [u8; 16],
+    class: u8,
+    key_version: u32,
+}
+
+impl std::fmt::Debug for RecordKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecordKey([redacted])")
+    }
+}
+
+impl RecordKey {
+    /// Derives the subkeys of record `record_id` of `table` from a class key.
+    pub(crate) fn derive(
+        class_key: &super::ClassKey,
+        vault_id: &[u8; 16],
+        table: &'static str,
+        record_id: &[u8; 16],
+        class: u8,
+        key_version: u32,
+    ) -> RecordKey {
+        let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(SUBKEY_SALT), class_key.expose());
+        let mut okm = Zeroizing::new([0u8; 64]);
+        let table_len = [u8::try_from(table.len()).expect("short table name")];
+        hk.expand_multi_info(
+            &[
+                vault_id,
+                &table_len,
+                table.as_bytes(),
+                record_id,
+                &[class],
+                &key_version.to_be_bytes(),
+            ],
+            okm.as_mut_slice(),
+        )
+        .expect("64 bytes is a valid HKDF-SHA256 output length");
+        let cipher = Aes256Gcm::new_from_slice(&okm[..32]).expect("32-byte key");
+        let mut commit = [0u8; 32];
+        commit.copy_from_slice(&okm[32..]);
+        RecordKey {
+            cipher,
+            commit: DerivedKey::from_bytes(commit),
+            vault_id: *vault_id,
+            table,
+            record_id: *record_id,
+            class,
+            key_version,
+        }
+    }
+
+    fn aad<'a>(&'a self, field: &'a str) -> FieldAad<'a> {
+        FieldAad {
+            vault_id: &self.vault_id,
+            table: self.table,
+            record_id: &self.record_id,
+            field,
+            class: self.class,
+            key_version: self.key_version,
+        }
+    }
+
+    /// Seals one field with a fresh random nonce.
+    pub(crate) fn seal(&self, field: &str, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let mut nonce = [0u8; 12];
+        fill_random(&mut nonce)?;
+        Ok(self.seal_with_nonce(field, plaintext, &nonce))
+    }
+
+    /// Seals with a given nonce: only for format vectors; a nonce must never repeat under a key.
+    pub(crate) fn seal_with_nonce(
+        &self,
+        field: &str,
+        plaintext: &[u8],
+        nonce: &[u8; 12],
+    ) -> Vec<u8> {
+        let aad = self.aad(field).encode();
+        let commitment = hmac_sha256(self.commit.expose(), &[b"pv1/commit", nonce, &aad]);
+        let mut out = Vec::with_capacity(ENVELOPE_OVERHEAD + plaintext.len());
+        out.push(ENVELOPE_VERSION);
+        out.push(self.class);
+        out.extend_from_slice(&self.key_version.to_be_bytes());
+        out.extend_from_slice(nonce);
+        out.extend_from_slice(&commitment);
+        out.extend_from_slice(plaintext);
+        let tag = self
+            .cipher
+            .encrypt_inout_detached(&Nonce::from(*nonce), &aad, (&mut out[HEADER_LEN..]).into())
+            .expect("field sizes are far below the AES-GCM limits");
+        out.extend_from_slice(&tag);
+        out
+    }
+
+    /// Opens one field: structure, then commitment, then the AEAD tag.
+    pub(crate) fn open(
+        &self,
+        field: &str,
+        envelope: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let header = EnvelopeHeader::parse(envelope)?;
+        if header.class != self.class || header.key_version != self.key_version {
+            return Err(CryptoError::Open);
+        }
+        let nonce: [u8; 12] = envelope[6..18].try_into().expect("12 bytes");
+        let aad = self.aad(field).encode();
+        let expected = hmac_sha256(self.commit.expose(), &[b"pv1/commit", &nonce, &aad]);
+        if !super::ct_eq(&expected, &envelope[18..50]) {
+            return Err(CryptoError::Open);
+        }
+        let body = &envelope[HEADER_LEN..];
+        let (ct, tag) = body.split_at(body.len() - TAG_LEN);
+        let mut buf = Zeroizing::new(ct.to_vec());
+        let tag = aes_gcm::Tag::try_from(tag).map_err(|_| CryptoError::Malformed("tag"))?;
+        self.cipher
+            .decrypt_inout_detached(&Nonce::from(nonce), &aad, buf.as_mut_slice().into(), &tag)
+            .map_err(|_| CryptoError::Open)?;
+        Ok(buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::ClassKey;
+    use super::*;
+
+    fn key(class: u8, version: u32, record: u8) -> RecordKey {
+        RecordKey::derive(
+            &ClassKey::from_bytes([7; 32]),
+            &[1; 16],
+            "petitioner",
+            &[record; 16],
+            class,
+            version,
+        )
+    }
+
+    /// Format vector: fixed key, ids and nonce → fixed bytes. A change here is a format
+    /// change and needs a new ENVELOPE_VERSION.
+    #[test]
+    fn envelope_format_vector() {
+        let k = key(1, 1, 2);
+        let env = k.seal_with_nonce("id_number", b"11010519491231002X", &[3; 12]);
+        assert_eq!(env.len(), ENVELOPE_OVERHEAD + 18);
+        assert_eq!(&env[..6], &[1, 1, 0, 0, 0, 1]);
+        assert_eq!(&env[6..18], &[3; 12]);
+        assert_eq!(
+            hex::encode(&env),
+            include_str!("../../tests/vectors/envelope_v1.hex").trim()
+        );
+        assert_eq!(&*k.open("id_number", &env).unwrap(), b"11010519491231002X");
+    }
+
+    // NIST GCM spec test case 16 (AES-256, 96-bit IV, with AAD): checks the AEAD we build on.
+    #[test]
+    fn aes256gcm_nist_test_case_16() {
+        let key = hex::decode("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308")
+            .unwrap();
+        let iv: [u8; 12] = hex::decode("cafebabefacedbaddecaf888")
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let pt = hex::decode("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39").unwrap();
+        let aad = hex::decode("feedfacedeadbeeffeedfacedeadbeefabaddad2").unwrap();
+        let cipher = Aes256Gcm::new_from_slice(&key).unwrap();
+        let mut buf = pt.clone();
+        let tag = cipher
+            .encrypt_inout_detached(&Nonce::from(iv), &aad, buf.as_mut_slice().into())
+            .unwrap();
+        assert_eq!(
+            hex::encode(&buf),
+            "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662"
+        );
+        assert_eq!(hex::encode(tag), "76fc6ece0f4e1768cddf8853bb2d551b");
+    }
+
+    #[test]
+    fn round_trip_and_fresh_nonces() {
+        let k = key(2, 1, 5);
+        let a = k.seal("name", "张三".as_bytes()).unwrap();
+        let b = k.seal("name", "张三".as_bytes()).unwrap();
+        assert_ne!(a, b);
+        assert_eq!(&*k.open("name", &a).unwrap(), "张三".as_bytes());
+    }
+
+    #[test]
+    fn moved_ciphertext_fails() {
+        let k = key(2, 1, 5);
+        let env = k.seal("name", b"x").unwrap();
+        // another field of the same record
+        assert_eq!(k.open("address", &env), Err(CryptoError::Open));
+        // another record
+        assert_eq!(key(2, 1, 6).open("name", &env), Err(CryptoError::Open));
+        // another class key version claimed in the header
+        let mut bumped = env.clone();
+        bumped[5] = 2;
+        assert_eq!(k.open("name", &bumped), Err(CryptoError::Open));
+        // another vault
+        let other = RecordKey::derive(
+            &ClassKey::from_bytes([7; 32]),
+            &[9; 16],
+            "petitioner",
+            &[5; 16],
+            2,
+            1,
+        );
+        assert_eq!(other.open("name", &env), Err(CryptoError::Open));
+    }
+
+    #[test]
+    fn every_flipped_byte_fails() {
+        let k = key(3, 1, 5);
+        let env = k.seal("content", b"some complaint text").unwrap();
+        for i in 0..env.len() {
+            let mut bad = env.clone();
+            bad[i] ^= 0x01;
+            assert!(
+                k.open("content", &bad).is_err(),
+                "byte {i} flipped still opened"
+            );
+        }
+        assert!(k.open("content", &env[..env.len() - 1]).is_err());
+        assert!(k.open("content", &env[..10]).is_err());
+    }
+}

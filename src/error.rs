@@ -1,0 +1,97 @@
+//! The library's error type. Every message is a sentence an officer or integrator can act
+//! on, and none contains a field value: records are named by their random id only.
+
+use crate::crypto::{CryptoError, SlotError};
+use crate::model::{RecordId, ValidationError};
+use crate::policy::Denial;
+use crate::store::StoreError;
+use std::path::PathBuf;
+
+/// What went wrong in a vault operation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VaultError {
+    /// Another process has the vault open.
+    #[error(
+        "vault is in use by another process; close the other pvault or application and try again"
+    )]
+    InUse,
+    /// The folder holds no vault.
+    #[error("no vault at {0}; create one with `pvault init --admin NAME` or pass --vault DIR")]
+    NotAVault(PathBuf),
+    /// The folder is not empty.
+    #[error("{0} is not empty; choose a new or empty folder for the vault")]
+    AlreadyExists(PathBuf),
+    /// Unknown user or wrong passphrase (deliberately not saying which).
+    #[error("wrong user name or passphrase (the attempt was logged)")]
+    BadCredentials,
+    /// The passphrase is too short.
+    #[error("passphrase too short: use at least {0} characters")]
+    WeakPassphrase(usize),
+    /// Policy refused; the refusal is in the audit log.
+    #[error("denied: {0} (the attempt was logged)")]
+    Denied(Denial),
+    /// No such record, or one the user may not know exists.
+    #[error("no such record: {0}")]
+    NotFound(RecordId),
+    /// A stored ciphertext failed to open.
+    #[error(
+        "record {id} could not be decrypted ({table}.{field}): tampered, moved from another record, or wrong key"
+    )]
+    Tampered {
+        /// Table.
+        table: &'static str,
+        /// Record id.
+        id: RecordId,
+        /// Field or bundle name.
+        field: String,
+    },
+    /// Input failed validation.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// Key-slot parameters refused.
+    #[error(transparent)]
+    Kdf(#[from] SlotError),
+    /// The audit entry could not be committed, so nothing was done or returned.
+    #[error("the access log could not be written, so nothing was done or returned: {0}")]
+    AuditFailed(StoreError),
+    /// Storage failure.
+    #[error(transparent)]
+    Store(StoreError),
+    /// A user of that name exists.
+    #[error("a user with that name already exists")]
+    UserExists,
+    /// No such user.
+    #[error("no such user")]
+    UnknownUser,
+    /// The user name is not acceptable.
+    #[error("invalid user name: use 1-64 letters, digits, '.', '_' or '-'")]
+    BadUserName,
+    /// The vault's own structures failed to decode.
+    #[error("vault metadata is corrupted ({0}); restore from a backup")]
+    Corrupt(&'static str),
+    /// A cryptographic primitive failed (random number generator).
+    #[error(transparent)]
+    Crypto(CryptoError),
+}
+
+impl From<StoreError> for VaultError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::InUse => VaultError::InUse,
+            other => VaultError::Store(other),
+        }
+    }
+}
+
+impl From<CryptoError> for VaultError {
+    fn from(e: CryptoError) -> Self {
+        VaultError::Crypto(e)
+    }
+}
+
+impl From<Denial> for VaultError {
+    fn from(d: Denial) -> Self {
+        VaultError::Denied(d)
+    }
+}

@@ -1,0 +1,1054 @@
+//! The one gate. Every read or write of a record goes through a [`Session`]:
+//! authorize → commit the audit entry durably → decrypt / encrypt → return.
+//! If the audit entry cannot be committed nothing is returned (fail closed).
+//!
+//! Decryption of data for the caller happens only in [`Session::open_view`], which takes an
+//! [`AuditCommitted`] proof that only [`audit::commit`] can make.
+
+use crate::audit::{self, AuditCommitted, Entry, Outcome, RecordedEntry};
+use crate::crypto::{self, Passphrase, RecordKey, SecretText};
+use crate::error::VaultError;
+use crate::keyring::Keyring;
+use crate::model::{
+    self, CASE_FIELDS, CASE_SHOWN, CaseMeta, CaseSummary, MASKED_BUNDLE, META_BUNDLE, MaskedBundle,
+    NewCase, NewPetitioner, PETITIONER_FIELDS, PETITIONER_SHOWN, PetitionerMeta, RecordId,
+    RecordView, ShownField, Table,
+};
+use crate::policy::{self, Action, Class, Denial, Role};
+use crate::redact::{self, Known, mask};
+use crate::store::{Tree, WriteSet};
+use crate::vault::{UserInfo, UserRecord, Vault, make_user, now_ms};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use std::collections::BTreeMap;
+use zeroize::Zeroizing;
+
+/// A record as stored: envelopes by field (or bundle) name.
+#[derive(Serialize, Deserialize)]
+struct StoredRecord {
+    format: u8,
+    envelopes: Vec<(String, Vec<u8>)>,
+}
+
+impl StoredRecord {
+    fn envelope(&self, name: &str) -> Option<&[u8]> {
+        self.envelopes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, e)| e.as_slice())
+    }
+    fn set(&mut self, name: &str, env: Vec<u8>) {
+        match self.envelopes.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = env,
+            None => self.envelopes.push((name.to_owned(), env)),
+        }
+    }
+}
+
+fn tree_of(table: Table) -> Tree {
+    match table {
+        Table::Petitioner => Tree::Petitioners,
+        Table::Case => Tree::Cases,
+    }
+}
+
+/// An unlocked user. Holds the user's keyring (zeroized on drop) and is the only way to
+/// plaintext. `Debug` shows who, never keys.
+pub struct Session<'v> {
+    vault: &'v Vault,
+    user: UserRecord,
+    keyring: Keyring,
+    session_id: [u8; 8],
+}
+
+impl std::fmt::Debug for Session<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("user", &self.user.name)
+            .field("role", &self.user.role)
+            .field("keyring", &self.keyring)
+            .finish()
+    }
+}
+
+/// A reason given for a reveal or an export. Scrubbed of digit runs before it is logged.
+#[derive(Debug, Clone)]
+pub struct Reason(String);
+
+impl Reason {
+    /// A reason; empty or whitespace-only is refused.
+    pub fn new(text: &str) -> Result<Reason, VaultError> {
+        if text.trim().chars().count() < 2 {
+            return Err(VaultError::Invalid(model::ValidationError {
+                field: "reason",
+                rule: "give a reason of at least 2 characters (it is recorded in the access log)",
+            }));
+        }
+        Ok(Reason(redact::scrub_reason(text)))
+    }
+}
+
+/// Record-level authorization failed: not found (or hidden by the firewall) or denied.
+enum RecordDenial {
+    NotFound,
+    Hidden,
+    Denied(Denial),
+}
+
+impl<'v> Session<'v> {
+    pub(crate) fn new(
+        vault: &'v Vault,
+        user: UserRecord,
+        keyring: Keyring,
+        session_id: [u8; 8],
+    ) -> Self {
+        Session {
+            vault,
+            user,
+            keyring,
+            session_id,
+        }
+    }
+
+    /// The user's name.
+    pub fn user(&self) -> &str {
+        &self.user.name
+    }
+
+    /// The user's role.
+    pub fn role(&self) -> Role {
+        self.user.role
+    }
+
+    /// The user's unit.
+    pub fn unit(&self) -> Option<&str> {
+        self.user.unit.as_deref()
+    }
+
+    /// The classes this session's keyring holds.
+    pub fn held_classes(&self) -> Vec<Class> {
+        self.keyring.classes()
+    }
+
+    fn entry(&self, action: Action, outcome: Outcome, detail: Option<&str>) -> Entry {
+        self.vault.entry(
+            self.session_id,
+            &self.user.name,
+            Some(self.user.role),
+            action,
+            outcome,
+            detail,
+        )
+    }
+
+    fn commit(&self, writes: &WriteSet, entry: &Entry) -> Result<AuditCommitted, VaultError> {
+        audit::commit(self.vault.store.as_ref(), writes, entry).map_err(VaultError::AuditFailed)
+    }
+
+    /// Logs a denial and returns the error to give the caller.
+    fn deny(
+        &self,
+        action: Action,
+        targets: Vec<RecordId>,
+        err: VaultError,
+        detail: &str,
+    ) -> VaultError {
+        let mut e = self.entry(action, Outcome::Denied, Some(detail));
+        e.targets = targets;
+        match self.commit(&WriteSet::new(), &e) {
+            Ok(_) => err,
+            Err(audit_err) => audit_err,
+        }
+    }
+
+    fn require(&self, action: Action) -> Result<(), VaultError> {
+        policy::permits(self.user.role, action)
+            .map_err(|d| self.deny(action, vec![], VaultError::Denied(d), "role"))
+    }
+
+    // ---- sealing -------------------------------------------------------------------
+
+    fn record_key(
+        &self,
+        table: Table,
+        id: &RecordId,
+        class: Class,
+        version: u32,
+    ) -> Option<RecordKey> {
+        let key = self.keyring.key(class, version)?;
+        Some(RecordKey::derive(
+            key,
+            &self.vault.vault_id,
+            table.as_str(),
+            &id.0,
+            class.code(),
+            version,
+        ))
+    }
+
+    fn current_record_key(
+        &self,
+        table: Table,
+        id: &RecordId,
+        class: Class,
+    ) -> Result<RecordKey, VaultError> {
+        let (v, _) =
+            self.keyring
+                .current(class)
+                .ok_or(VaultError::Denied(Denial::RoleNotPermitted {
+                    role: self.user.role,
+                    action: "hold this class key",
+                }))?;
+        Ok(self
+            .record_key(table, id, class, v)
+            .expect("current version is held"))
+    }
+
+    fn seal_bundle<T: Serialize>(
+        &self,
+        table: Table,
+        id: &RecordId,
+        class: Class,
+        name: &str,
+        value: &T,
+    ) -> Result<Vec<u8>, VaultError> {
+        let bytes = Zeroizing::new(postcard::to_stdvec(value).expect("bundle serialises"));
+        Ok(self
+            .current_record_key(table, id, class)?
+            .seal(name, &bytes)?)
+    }
+
+    /// Opens one envelope of a record. The header must name the class the field belongs to;
+    /// `None` when this keyring holds no key of that class (the field is withheld). A header
+    /// naming another class, or a version of a held class that this keyring lacks, is
+    /// treated as tampering rather than silently withheld.
+    fn open_envelope(
+        &self,
+        table: Table,
+        id: &RecordId,
+        name: &str,
+        expected: Class,
+        env: &[u8],
+    ) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
+        let tampered = || VaultError::Tampered {
+            table: table.as_str(),
+            id: *id,
+            field: name.to_owned(),
+        };
+        let header = crypto::EnvelopeHeader::parse(env).map_err(|_| tampered())?;
+        if header.class != expected.code() {
+            return Err(tampered());
+        }
+        if !self.keyring.holds(expected) {
+            return Ok(None);
+        }
+        let key = self
+            .record_key(table, id, expected, header.key_version)
+            .ok_or_else(tampered)?;
+        key.open(name, env).map(Some).map_err(|_| tampered())
+    }
+
+    fn open_bundle<T: DeserializeOwned>(
+        &self,
+        table: Table,
+        id: &RecordId,
+        rec: &StoredRecord,
+        name: &str,
+    ) -> Result<Option<T>, VaultError> {
+        let Some(env) = rec.envelope(name) else {
+            return Ok(None);
+        };
+        let class = if name == MASKED_BUNDLE {
+            Class::Masked
+        } else {
+            Class::Meta
+        };
+        match self.open_envelope(table, id, name, class, env)? {
+            Some(bytes) => {
+                postcard::from_bytes(&bytes)
+                    .map(Some)
+                    .map_err(|_| VaultError::Tampered {
+                        table: table.as_str(),
+                        id: *id,
+                        field: name.to_owned(),
+                    })
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn load(&self, table: Table, id: &RecordId) -> Result<Option<StoredRecord>, VaultError> {
+        match self.vault.store.get(tree_of(table), &id.0)? {
+            Some(bytes) => Ok(Some(decode_record(table, id, &bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn unit_tag(&self, unit: &str, version: u32) -> Option<[u8; 32]> {
+        let key = self.keyring.key(Class::Meta, version)?;
+        Some(crypto::hmac_sha256(
+            key.expose(),
+            &[b"pv1/unit-tag", normalise_unit(unit).as_bytes()],
+        ))
+    }
+
+    // ---- policy on records (reads meta internally; never returned without a proof) ------
+
+    fn case_meta(&self, id: &RecordId, rec: &StoredRecord) -> Result<CaseMeta, VaultError> {
+        self.open_bundle::<CaseMeta>(Table::Case, id, rec, META_BUNDLE)?
+            .ok_or(VaultError::Tampered {
+                table: "case",
+                id: *id,
+                field: META_BUNDLE.into(),
+            })
+    }
+
+    fn accuses_my_unit(&self, meta: &CaseMeta) -> bool {
+        match (&self.user.unit, &meta.accused_unit_tag) {
+            (Some(unit), Some((version, tag))) => self
+                .unit_tag(unit, *version)
+                .is_some_and(|t| crypto::ct_eq(&t, tag)),
+            _ => false,
+        }
+    }
+
+    fn authorize_case(&self, meta: &CaseMeta) -> Result<(), RecordDenial> {
+        if self.accuses_my_unit(meta) {
+            return Err(RecordDenial::Hidden);
+        }
+        if self.user.role == Role::Handler
+            && meta.assigned_to.as_deref() != Some(self.user.name.as_str())
+        {
+            return Err(RecordDenial::Denied(Denial::NotAssigned));
+        }
+        Ok(())
+    }
+
+    fn authorize_petitioner(&self, meta: &PetitionerMeta) -> Result<(), VaultError> {
+        let mut assigned = false;
+        for case_id in &meta.case_ids {
+            let Some(rec) = self.load(Table::Case, case_id)? else {
+                continue;
+            };
+            let cm = self.case_meta(case_id, &rec)?;
+            match self.authorize_case(&cm) {
+                Err(RecordDenial::Hidden) => return Err(VaultError::NotFound(*case_id)),
+                Ok(()) => assigned = true,
+                Err(_) => {}
+            }
+        }
+        if self.user.role == Role::Handler && !assigned {
+            return Err(VaultError::Denied(Denial::NotAssigned));
+        }
+        Ok(())
+    }
+
+    fn resolve_denial(&self, action: Action, id: RecordId, d: RecordDenial) -> VaultError {
+        match d {
+            RecordDenial::NotFound => {
+                self.deny(action, vec![id], VaultError::NotFound(id), "not_found")
+            }
+            RecordDenial::Hidden => self.deny(
+                action,
+                vec![id],
+                VaultError::NotFound(id),
+                "accused_unit_firewall",
+            ),
+            RecordDenial::Denied(den) => {
+                self.deny(action, vec![id], VaultError::Denied(den), "not_assigned")
+            }
+        }
+    }
+
+    // ---- decrypting for the caller: needs the audit proof ------------------------------
+
+    fn open_view(
+        &self,
+        _proof: &AuditCommitted,
+        table: Table,
+        id: RecordId,
+        rec: &StoredRecord,
+        classes: &[Class],
+    ) -> Result<RecordView, VaultError> {
+        let (specs, shown): (&[model::FieldSpec], &[&'static str]) = match table {
+            Table::Petitioner => (PETITIONER_FIELDS, PETITIONER_SHOWN),
+            Table::Case => (CASE_FIELDS, CASE_SHOWN),
+        };
+        let masked: Option<MaskedBundle> = if classes.contains(&Class::Masked) {
+            self.open_bundle(table, &id, rec, MASKED_BUNDLE)?
+        } else {
+            None
+        };
+        let mut view = RecordView {
+            id,
+            table,
+            fields: vec![],
+            withheld: vec![],
+        };
+        for name in shown {
+            let spec = specs
+                .iter()
+                .find(|s| s.name == *name)
+                .expect("shown fields are specified");
+            let full = if classes.contains(&spec.class) {
+                match rec.envelope(name) {
+                    Some(env) => self.open_envelope(table, &id, name, spec.class, env)?,
+                    None => None,
+                }
+            } else {
+                None
+            };
+            let present_in_record = rec.envelope(name).is_some();
+            if let Some(bytes) = full {
+                let value = SecretText::from_utf8(bytes).ok_or_else(|| VaultError::Tampered {
+                    table: table.as_str(),
+                    id,
+                    field: (*name).to_owned(),
+                })?;
+                view.fields.push(ShownField {
+                    name,
+                    value,
+                    masked: false,
+                    class: spec.class,
+                });
+            } else if let Some(m) = masked
+                .as_ref()
+                .and_then(|m| m.fields.iter().find(|(n, _)| n == name))
+            {
+                view.fields.push(ShownField {
+                    name,
+                    value: SecretText::new(m.1.clone()),
+                    masked: true,
+                    class: Class::Masked,
+                });
+            } else if present_in_record {
+                view.withheld.push(name);
+            }
+        }
+        if classes.contains(&Class::Meta) {
+            self.push_meta_fields(table, &id, rec, &mut view)?;
+        } else {
+            view.withheld.push("meta");
+        }
+        Ok(view)
+    }
+
+    fn push_meta_fields(
+        &self,
+        table: Table,
+        id: &RecordId,
+        rec: &StoredRecord,
+        view: &mut RecordView,
+    ) -> Result<(), VaultError> {
+        let mut push = |name: &'static str, value: String| {
+            view.fields.push(ShownField {
+                name,
+                value: SecretText::new(value),
+                masked: false,
+                class: Class::Meta,
+            })
+        };
+        match table {
+            Table::Petitioner => {
+                if let Some(m) = self.open_bundle::<PetitionerMeta>(table, id, rec, META_BUNDLE)? {
+                    push("created_at", format_ms(m.created_at));
+                    push("created_by", m.created_by);
+                    push("case_ids", join_ids(&m.case_ids));
+                }
+            }
+            Table::Case => {
+                let m = self.case_meta(id, rec)?;
+                push("case_no", m.case_no);
+                push("category", m.category);
+                push("channel", m.channel.as_str().to_owned());
+                push("status", m.status);
+                push("received_at", format_ms(m.received_at));
+                push("petitioner_ids", join_ids(&m.petitioner_ids));
+                push("assigned_to", m.assigned_to.unwrap_or_default());
+                push("is_accusation", m.is_accusation.to_string());
+            }
+        }
+        Ok(())
+    }
+
+    // ---- users -------------------------------------------------------------------------
+
+    /// Adds a user with `role` (admin only). The new keyring holds only the role's classes.
+    pub fn add_user(
+        &self,
+        name: &str,
+        role: Role,
+        unit: Option<&str>,
+        passphrase: &Passphrase,
+    ) -> Result<(), VaultError> {
+        self.require(Action::UserAdd)?;
+        if self.vault.user_record(name)?.is_some() {
+            return Err(VaultError::UserExists);
+        }
+        let unit = unit.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
+        let rec = make_user(
+            &self.vault.vault_id,
+            name,
+            role,
+            unit,
+            &self.keyring,
+            passphrase,
+            &self.vault.options,
+        )?;
+        let mut writes = WriteSet::new();
+        writes.put(
+            Tree::Users,
+            name.as_bytes(),
+            postcard::to_stdvec(&rec).expect("user serialises"),
+        );
+        let mut e = self.entry(Action::UserAdd, Outcome::Allowed, Some(role.as_str()));
+        e.requested = vec![format!("user:{name}")];
+        self.commit(&writes, &e)?;
+        Ok(())
+    }
+
+    /// Lists users (admin only).
+    pub fn list_users(&self) -> Result<Vec<UserInfo>, VaultError> {
+        self.require(Action::UserList)?;
+        let users = self.vault.all_users()?;
+        self.commit(
+            &WriteSet::new(),
+            &self.entry(Action::UserList, Outcome::Allowed, None),
+        )?;
+        Ok(users
+            .into_iter()
+            .map(|u| UserInfo {
+                name: u.name,
+                role: u.role,
+                unit: u.unit,
+                created_at: u.created_at,
+            })
+            .collect())
+    }
+
+    // ---- petitioners -------------------------------------------------------------------
+
+    /// Registers a petitioner; returns the new id. Values are validated (ID checksum, phone
+    /// form) and masked renderings are computed now and stored under `masked`.
+    pub fn add_petitioner(&self, p: &NewPetitioner) -> Result<RecordId, VaultError> {
+        self.require(Action::PetitionerAdd)?;
+        let fields = validate_petitioner(p)?;
+        let id = RecordId::random()?;
+        let mut rec = StoredRecord {
+            format: 1,
+            envelopes: vec![],
+        };
+        let mut keys: BTreeMap<Class, RecordKey> = BTreeMap::new();
+        for (name, value) in &fields.values {
+            let spec = PETITIONER_FIELDS
+                .iter()
+                .find(|s| s.name == *name)
+                .expect("known field");
+            if !keys.contains_key(&spec.class) {
+                keys.insert(
+                    spec.class,
+                    self.current_record_key(Table::Petitioner, &id, spec.class)?,
+                );
+            }
+            rec.set(
+                name,
+                keys[&spec.class].seal(name, value.expose().as_bytes())?,
+            );
+        }
+        rec.set(
+            MASKED_BUNDLE,
+            self.seal_bundle(
+                Table::Petitioner,
+                &id,
+                Class::Masked,
+                MASKED_BUNDLE,
+                &fields.masked,
+            )?,
+        );
+        let meta = PetitionerMeta {
+            created_at: now_ms(),
+            created_by: self.user.name.clone(),
+            case_ids: vec![],
+        };
+        rec.set(
+            META_BUNDLE,
+            self.seal_bundle(Table::Petitioner, &id, Class::Meta, META_BUNDLE, &meta)?,
+        );
+        let mut writes = WriteSet::new();
+        writes.put(
+            Tree::Petitioners,
+            id.0.to_vec(),
+            postcard::to_stdvec(&rec).expect("record serialises"),
+        );
+        let mut e = self.entry(Action::PetitionerAdd, Outcome::Allowed, None);
+        e.targets = vec![id];
+        e.requested = fields.values.iter().map(|(n, _)| (*n).to_owned()).collect();
+        self.commit(&writes, &e)?;
+        Ok(id)
+    }
+
+    /// Reads a petitioner as this role may see it. `reveal` (supervisor, registrar) adds the
+    /// identity class and needs a reason, which is logged.
+    pub fn show_petitioner(
+        &self,
+        id: RecordId,
+        reveal: Option<&Reason>,
+    ) -> Result<RecordView, VaultError> {
+        let action = if reveal.is_some() {
+            Action::PetitionerReveal
+        } else {
+            Action::PetitionerShow
+        };
+        self.require(action)?;
+        let Some(rec) = self.load(Table::Petitioner, &id)? else {
+            return Err(self.resolve_denial(action, id, RecordDenial::NotFound));
+        };
+        let meta = self
+            .open_bundle::<PetitionerMeta>(Table::Petitioner, &id, &rec, META_BUNDLE)?
+            .ok_or(VaultError::Tampered {
+                table: "petitioner",
+                id,
+                field: META_BUNDLE.into(),
+            })?;
+        if let Err(err) = self.authorize_petitioner(&meta) {
+            let (err, detail) = match err {
+                VaultError::NotFound(_) => (VaultError::NotFound(id), "accused_unit_firewall"),
+                other => (other, "not_assigned"),
+            };
+            return Err(self.deny(action, vec![id], err, detail));
+        }
+        let classes = self.readable(policy::readable_classes(self.user.role, reveal.is_some()));
+        let mut e = self.entry(action, Outcome::Allowed, None);
+        e.targets = vec![id];
+        e.requested = PETITIONER_SHOWN.iter().map(|s| (*s).to_owned()).collect();
+        e.returned = classes.iter().map(|c| format!("class:{c}")).collect();
+        e.reason = reveal.map(|r| r.0.clone());
+        let proof = self.commit(&WriteSet::new(), &e)?;
+        self.open_view(&proof, Table::Petitioner, id, &rec, &classes)
+    }
+
+    fn readable(&self, classes: Vec<Class>) -> Vec<Class> {
+        classes
+            .into_iter()
+            .filter(|c| self.keyring.holds(*c))
+            .collect()
+    }
+
+    // ---- cases -------------------------------------------------------------------------
+
+    /// Opens a case for one or more registered petitioners; returns its id.
+    pub fn open_case(&self, c: &NewCase) -> Result<RecordId, VaultError> {
+        self.require(Action::CaseOpen)?;
+        validate_case(c)?;
+        let id = RecordId::random()?;
+        let mut writes = WriteSet::new();
+        // Link each petitioner (meta) and collect their values to scrub from the text.
+        let mut known = Known::default();
+        for pid in &c.petitioners {
+            let Some(mut prec) = self.load(Table::Petitioner, pid)? else {
+                return Err(self.deny(
+                    Action::CaseOpen,
+                    vec![*pid],
+                    VaultError::NotFound(*pid),
+                    "not_found",
+                ));
+            };
+            let mut pmeta = self
+                .open_bundle::<PetitionerMeta>(Table::Petitioner, pid, &prec, META_BUNDLE)?
+                .ok_or(VaultError::Tampered {
+                    table: "petitioner",
+                    id: *pid,
+                    field: META_BUNDLE.into(),
+                })?;
+            for (name, class) in [
+                ("name", Class::Contact),
+                ("phones", Class::Contact),
+                ("id_number", Class::Identity),
+                ("address", Class::Contact),
+                ("email", Class::Contact),
+            ] {
+                if let Some(env) = prec.envelope(name)
+                    && let Some(bytes) =
+                        self.open_envelope(Table::Petitioner, pid, name, class, env)?
+                    && let Some(text) = SecretText::from_utf8(bytes)
+                {
+                    for part in text.expose().split(',') {
+                        known.values.push(SecretText::from(part.trim()));
+                    }
+                }
+            }
+            pmeta.case_ids.push(id);
+            prec.set(
+                META_BUNDLE,
+                self.seal_bundle(Table::Petitioner, pid, Class::Meta, META_BUNDLE, &pmeta)?,
+            );
+            writes.put(
+                Tree::Petitioners,
+                pid.0.to_vec(),
+                postcard::to_stdvec(&prec).expect("record serialises"),
+            );
+        }
+        let mut rec = StoredRecord {
+            format: 1,
+            envelopes: vec![],
+        };
+        let content_key = self.current_record_key(Table::Case, &id, Class::Content)?;
+        let mut masked = MaskedBundle::default();
+        let mut put_text =
+            |name: &str, value: &SecretText, rec: &mut StoredRecord| -> Result<(), VaultError> {
+                rec.set(name, content_key.seal(name, value.expose().as_bytes())?);
+                if name != "accused_unit" {
+                    masked
+                        .fields
+                        .push((name.to_owned(), redact::scrub_text(value.expose(), &known)));
+                }
+                Ok(())
+            };
+        put_text("title", &c.title, &mut rec)?;
+        put_text("content", &c.content, &mut rec)?;
+        if let Some(d) = &c.demands {
+            put_text("demands", d, &mut rec)?;
+        }
+        if let Some(u) = &c.accused_unit {
+            put_text("accused_unit", &SecretText::from(u.as_str()), &mut rec)?;
+        }
+        let _guard = self
+            .vault
+            .case_counter
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let case_no = self.vault.next_case_no(&mut writes)?;
+        let meta_version = self
+            .keyring
+            .current_version(Class::Meta)
+            .expect("registrar holds meta");
+        let meta = CaseMeta {
+            case_no,
+            category: c.category.trim().to_owned(),
+            channel: c.channel,
+            status: "registered".into(),
+            received_at: now_ms(),
+            petitioner_ids: c.petitioners.clone(),
+            assigned_to: None,
+            accused_unit_tag: c
+                .accused_unit
+                .as_deref()
+                .and_then(|u| self.unit_tag(u, meta_version).map(|t| (meta_version, t))),
+            is_accusation: c.is_accusation,
+            created_at: now_ms(),
+            created_by: self.user.name.clone(),
+        };
+        rec.set(
+            MASKED_BUNDLE,
+            self.seal_bundle(Table::Case, &id, Class::Masked, MASKED_BUNDLE, &masked)?,
+        );
+        rec.set(
+            META_BUNDLE,
+            self.seal_bundle(Table::Case, &id, Class::Meta, META_BUNDLE, &meta)?,
+        );
+        writes.put(
+            Tree::Cases,
+            id.0.to_vec(),
+            postcard::to_stdvec(&rec).expect("record serialises"),
+        );
+        let mut e = self.entry(Action::CaseOpen, Outcome::Allowed, None);
+        e.targets = std::iter::once(id)
+            .chain(c.petitioners.iter().copied())
+            .collect();
+        e.requested = vec!["petitioner:contact+identity (scrubbing)".into()];
+        self.commit(&writes, &e)?;
+        Ok(id)
+    }
+
+    /// Reads a case as this role may see it. A user of the accused unit gets "not found".
+    pub fn show_case(&self, id: RecordId) -> Result<RecordView, VaultError> {
+        self.require(Action::CaseShow)?;
+        let Some(rec) = self.load(Table::Case, &id)? else {
+            return Err(self.resolve_denial(Action::CaseShow, id, RecordDenial::NotFound));
+        };
+        let meta = self.case_meta(&id, &rec)?;
+        if let Err(d) = self.authorize_case(&meta) {
+            return Err(self.resolve_denial(Action::CaseShow, id, d));
+        }
+        let classes = self.readable(policy::readable_classes(self.user.role, false));
+        let mut e = self.entry(Action::CaseShow, Outcome::Allowed, None);
+        e.targets = vec![id];
+        e.requested = CASE_SHOWN.iter().map(|s| (*s).to_owned()).collect();
+        e.returned = classes.iter().map(|c| format!("class:{c}")).collect();
+        let proof = self.commit(&WriteSet::new(), &e)?;
+        self.open_view(&proof, Table::Case, id, &rec, &classes)
+    }
+
+    /// Lists the cases this user may see (meta only). One audit entry lists every id shown.
+    pub fn list_cases(&self) -> Result<Vec<CaseSummary>, VaultError> {
+        self.require(Action::CaseList)?;
+        let mut visible = Vec::new();
+        for (key, bytes) in self.vault.store.scan_prefix(Tree::Cases, b"")? {
+            let id = RecordId(
+                key.as_slice()
+                    .try_into()
+                    .map_err(|_| VaultError::Corrupt("case key"))?,
+            );
+            let rec = decode_record(Table::Case, &id, &bytes)?;
+            let meta = self.case_meta(&id, &rec)?;
+            if self.authorize_case(&meta).is_ok() {
+                visible.push(CaseSummary { id, meta });
+            }
+        }
+        let mut e = self.entry(Action::CaseList, Outcome::Allowed, None);
+        e.targets = visible.iter().map(|c| c.id).collect();
+        e.returned = vec!["class:meta".into()];
+        let _proof = self.commit(&WriteSet::new(), &e)?;
+        visible.sort_by(|a, b| a.meta.case_no.cmp(&b.meta.case_no));
+        Ok(visible)
+    }
+
+    /// Assigns a case to a handler (registrar, supervisor). Refused when the handler belongs
+    /// to the case's accused unit.
+    pub fn assign_case(&self, id: RecordId, to: &str) -> Result<(), VaultError> {
+        self.require(Action::CaseAssign)?;
+        let Some(mut rec) = self.load(Table::Case, &id)? else {
+            return Err(self.resolve_denial(Action::CaseAssign, id, RecordDenial::NotFound));
+        };
+        let mut meta = self.case_meta(&id, &rec)?;
+        if let Err(d) = self.authorize_case(&meta) {
+            return Err(self.resolve_denial(Action::CaseAssign, id, d));
+        }
+        let Some(target) = self.vault.user_record(to)? else {
+            return Err(VaultError::UnknownUser);
+        };
+        if target.role != Role::Handler {
+            return Err(VaultError::Invalid(model::ValidationError {
+                field: "to",
+                rule: "cases are assigned to users with the handler role",
+            }));
+        }
+        if let (Some(unit), Some((v, tag))) = (&target.unit, &meta.accused_unit_tag)
+            && self
+                .unit_tag(unit, *v)
+                .is_some_and(|t| crypto::ct_eq(&t, tag))
+        {
+            return Err(self.deny(
+                Action::CaseAssign,
+                vec![id],
+                VaultError::Denied(Denial::AssigneeInAccusedUnit),
+                "assignee_in_accused_unit",
+            ));
+        }
+        meta.assigned_to = Some(target.name.clone());
+        rec.set(
+            META_BUNDLE,
+            self.seal_bundle(Table::Case, &id, Class::Meta, META_BUNDLE, &meta)?,
+        );
+        let mut writes = WriteSet::new();
+        writes.put(
+            Tree::Cases,
+            id.0.to_vec(),
+            postcard::to_stdvec(&rec).expect("record serialises"),
+        );
+        let mut e = self.entry(Action::CaseAssign, Outcome::Allowed, None);
+        e.targets = vec![id];
+        e.requested = vec![format!("assign_to:{}", target.name)];
+        self.commit(&writes, &e)?;
+        Ok(())
+    }
+
+    // ---- audit -------------------------------------------------------------------------
+
+    /// Number of entries in the audit log (auditor, admin).
+    pub fn audit_len(&self) -> Result<u64, VaultError> {
+        self.require(Action::AuditRead)?;
+        Ok(audit::log_len(self.vault.store.as_ref())?)
+    }
+
+    /// Reads audit entries `[from, from + limit)` (auditor, admin). The read is logged first.
+    pub fn audit_entries(&self, from: u64, limit: usize) -> Result<Vec<RecordedEntry>, VaultError> {
+        self.require(Action::AuditRead)?;
+        self.commit(
+            &WriteSet::new(),
+            &self.entry(Action::AuditRead, Outcome::Allowed, None),
+        )?;
+        Ok(audit::read_entries(self.vault.store.as_ref(), from, limit)?)
+    }
+}
+
+/// Decodes a stored record and checks its structure: known format, only the field names of
+/// its table, each once, and a meta bundle. A record whose field names were altered on disk
+/// is refused rather than shown with fields silently missing.
+fn decode_record(table: Table, id: &RecordId, bytes: &[u8]) -> Result<StoredRecord, VaultError> {
+    let tampered = |what: &str| VaultError::Tampered {
+        table: table.as_str(),
+        id: *id,
+        field: what.to_owned(),
+    };
+    let rec: StoredRecord = postcard::from_bytes(bytes).map_err(|_| tampered("record"))?;
+    if rec.format != 1 {
+        return Err(tampered("record format"));
+    }
+    let specs = match table {
+        Table::Petitioner => PETITIONER_FIELDS,
+        Table::Case => CASE_FIELDS,
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, _) in &rec.envelopes {
+        let known =
+            name == MASKED_BUNDLE || name == META_BUNDLE || specs.iter().any(|s| s.name == name);
+        if !known || !seen.insert(name.as_str()) {
+            return Err(tampered("record structure"));
+        }
+    }
+    if !seen.contains(META_BUNDLE) {
+        return Err(tampered(META_BUNDLE));
+    }
+    Ok(rec)
+}
+
+fn normalise_unit(unit: &str) -> String {
+    unit.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+fn join_ids(ids: &[RecordId]) -> String {
+    ids.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Formats unix ms as RFC 3339 UTC.
+pub(crate) fn format_ms(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+struct PetitionerFields {
+    values: Vec<(&'static str, SecretText)>,
+    masked: MaskedBundle,
+}
+
+fn validate_petitioner(p: &NewPetitioner) -> Result<PetitionerFields, VaultError> {
+    use crate::model::validate;
+    let name = validate::validate_name(p.name.expose())?;
+    let rid = validate::ResidentId::parse(p.id_number.expose())?;
+    let phones = p
+        .phones
+        .iter()
+        .map(|ph| validate::normalize_phone(ph.expose()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let email = match &p.email {
+        Some(e) if !e.expose().trim().is_empty() => Some(validate::validate_email(e.expose())?),
+        _ => None,
+    };
+    let address = p
+        .address
+        .as_ref()
+        .map(|a| a.expose().trim().to_owned())
+        .filter(|a| !a.is_empty());
+    let ethnicity = p
+        .ethnicity
+        .as_ref()
+        .map(|e| e.expose().trim().to_owned())
+        .filter(|e| !e.is_empty());
+    if address.as_ref().is_some_and(|a| a.chars().count() > 500) {
+        return Err(VaultError::Invalid(model::ValidationError {
+            field: "address",
+            rule: "must be at most 500 characters",
+        }));
+    }
+    let level = mask::Level::Standard;
+    let mut masked = MaskedBundle::default();
+    let mut values: Vec<(&'static str, SecretText)> = Vec::new();
+    masked
+        .fields
+        .push(("name".into(), mask::mask_name(&name, level)));
+    values.push(("name", SecretText::from(name)));
+    masked.fields.push((
+        "id_number".into(),
+        mask::mask_id_number(rid.as_str(), level),
+    ));
+    values.push(("id_number", SecretText::from(rid.as_str())));
+    let bd = rid.birth_date();
+    values.push((
+        "birth_date",
+        SecretText::from(
+            format!("{:04}-{:02}", bd.year(), bd.month() as u8) + &format!("-{:02}", bd.day()),
+        ),
+    ));
+    masked
+        .fields
+        .push(("birth_date".into(), format!("{:04}", bd.year())));
+    values.push((
+        "gender",
+        SecretText::from(match rid.gender() {
+            validate::Gender::Male => "male",
+            validate::Gender::Female => "female",
+        }),
+    ));
+    if let Some(e) = ethnicity {
+        values.push(("ethnicity", SecretText::from(e)));
+    }
+    if !phones.is_empty() {
+        masked.fields.push((
+            "phones".into(),
+            phones
+                .iter()
+                .map(|p| mask::mask_phone(p, level))
+                .collect::<Vec<_>>()
+                .join(","),
+        ));
+        values.push(("phones", SecretText::from(phones.join(","))));
+    }
+    if let Some(a) = address {
+        masked
+            .fields
+            .push(("address".into(), mask::mask_address(&a, level)));
+        values.push(("address", SecretText::from(a)));
+    }
+    if let Some(e) = email {
+        masked
+            .fields
+            .push(("email".into(), mask::mask_email(&e, level)));
+        values.push(("email", SecretText::from(e)));
+    }
+    Ok(PetitionerFields { values, masked })
+}
+
+/// Largest accepted free text (content, demands), in characters.
+pub const MAX_TEXT_CHARS: usize = 100_000;
+
+fn validate_case(c: &NewCase) -> Result<(), VaultError> {
+    let invalid = |field, rule| Err(VaultError::Invalid(model::ValidationError { field, rule }));
+    if c.petitioners.is_empty() {
+        return invalid("petitioner", "a case needs at least one --petitioner ID");
+    }
+    if c.title.expose().trim().is_empty() {
+        return invalid("title", "must not be empty");
+    }
+    if c.title.expose().chars().count() > 200 {
+        return invalid("title", "must be at most 200 characters");
+    }
+    if c.content.expose().trim().is_empty() {
+        return invalid("content", "must not be empty");
+    }
+    if c.content.expose().chars().count() > MAX_TEXT_CHARS
+        || c.demands
+            .as_ref()
+            .is_some_and(|d| d.expose().chars().count() > MAX_TEXT_CHARS)
+    {
+        return invalid("content", "must be at most 100000 characters");
+    }
+    if c.category.trim().is_empty() || c.category.chars().count() > 50 {
+        return invalid("category", "must be 1-50 characters");
+    }
+    if c.is_accusation
+        && c.accused_unit
+            .as_deref()
+            .is_none_or(|u| u.trim().is_empty())
+    {
+        return invalid("accused_unit", "an accusation needs --accused-unit");
+    }
+    Ok(())
+}

@@ -1,0 +1,175 @@
+//! The sled (=0.34.7) store: one embedded database per vault folder.
+
+use super::{AUDIT_HEAD_KEY, AuditBuilder, Store, StoreError, Tree, WriteSet};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use std::fs::{self, File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+/// A vault's sled database, with the folder lock that keeps other processes out.
+pub struct SledStore {
+    db: sled::Db,
+    trees: Vec<sled::Tree>,
+    data_file: File,
+    dir: PathBuf,
+    // Held for the life of the store: an exclusive lock on `<vault>/LOCK`.
+    _lock: File,
+}
+
+const LOCK_FILE: &str = "LOCK";
+const DB_DIR: &str = "db";
+
+fn io(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Io(e.to_string())
+}
+
+fn sled_err(e: sled::Error) -> StoreError {
+    match e {
+        sled::Error::Corruption { .. } => {
+            StoreError::Corrupt("the database file failed its checks".into())
+        }
+        sled::Error::Io(e) => StoreError::Io(e.to_string()),
+        other => StoreError::Io(other.to_string()),
+    }
+}
+
+impl SledStore {
+    /// Opens (or creates) the store under a vault folder. Takes the folder lock first, so a
+    /// second process gets [`StoreError::InUse`] rather than an engine error.
+    pub fn open(dir: &Path, cache_bytes: u64) -> Result<SledStore, StoreError> {
+        let lock = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(dir.join(LOCK_FILE))
+            .map_err(io)?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Err(StoreError::InUse),
+            Err(fs::TryLockError::Error(e)) => return Err(io(e)),
+        }
+        let db_path = dir.join(DB_DIR);
+        let db = sled::Config::new()
+            .path(&db_path)
+            .cache_capacity(cache_bytes)
+            .mode(sled::Mode::LowSpace)
+            .open()
+            .map_err(|e| match e {
+                sled::Error::Io(ref ioe) if ioe.kind() == std::io::ErrorKind::WouldBlock => {
+                    StoreError::InUse
+                }
+                other => sled_err(other),
+            })?;
+        let trees = Tree::ALL
+            .iter()
+            .map(|t| db.open_tree(t.name()).map_err(sled_err))
+            .collect::<Result<Vec<_>, _>>()?;
+        let data_file = File::open(db_path.join("db")).map_err(io)?;
+        let store = SledStore {
+            db,
+            trees,
+            data_file,
+            dir: dir.to_path_buf(),
+            _lock: lock,
+        };
+        Ok(store)
+    }
+
+    fn tree(&self, t: Tree) -> &sled::Tree {
+        &self.trees[Tree::ALL
+            .iter()
+            .position(|x| *x == t)
+            .expect("every tree is opened")]
+    }
+
+    /// The vault folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Makes everything written so far durable: sled's flush writes and `sync_file_range`s
+    /// its log; we add an `fsync` of the data file, which also flushes the drive's cache.
+    fn make_durable(&self) -> Result<(), StoreError> {
+        self.db.flush().map_err(sled_err)?;
+        self.data_file.sync_all().map_err(io)
+    }
+
+    fn apply(&self, writes: &WriteSet, audit: Option<&AuditBuilder<'_>>) -> Result<(), StoreError> {
+        let refs: Vec<&sled::Tree> = self.trees.iter().collect();
+        let result = refs[..].transaction(|txs| {
+            for (tree, key, value) in &writes.ops {
+                let tx = &txs[Tree::ALL
+                    .iter()
+                    .position(|x| x == tree)
+                    .expect("known tree")];
+                match value {
+                    Some(v) => {
+                        tx.insert(key.as_slice(), v.as_slice())?;
+                    }
+                    None => {
+                        tx.remove(key.as_slice())?;
+                    }
+                }
+            }
+            if let Some(build) = audit {
+                let meta = &txs[0];
+                let audit_tree = &txs[5];
+                let head = meta.get(AUDIT_HEAD_KEY)?;
+                let append = build(head.as_deref()).map_err(ConflictableTransactionError::Abort)?;
+                audit_tree.insert(append.key.as_slice(), append.entry.as_slice())?;
+                meta.insert(AUDIT_HEAD_KEY, append.head.as_slice())?;
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) => {}
+            Err(TransactionError::Abort(e)) => return Err(e),
+            Err(TransactionError::Storage(e)) => return Err(sled_err(e)),
+        }
+        self.make_durable()
+    }
+}
+
+impl Store for SledStore {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .tree(tree)
+            .get(key)
+            .map_err(sled_err)?
+            .map(|v| v.to_vec()))
+    }
+
+    fn scan_prefix(
+        &self,
+        tree: Tree,
+        prefix: &[u8],
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        self.tree(tree)
+            .scan_prefix(prefix)
+            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(sled_err))
+            .collect()
+    }
+
+    fn range(
+        &self,
+        tree: Tree,
+        start: &[u8],
+        end: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        self.tree(tree)
+            .range(start..end)
+            .take(limit)
+            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(sled_err))
+            .collect()
+    }
+
+    fn commit(&self, writes: &WriteSet, audit: &AuditBuilder<'_>) -> Result<(), StoreError> {
+        self.apply(writes, Some(audit))
+    }
+
+    fn commit_unaudited(&self, writes: &WriteSet) -> Result<(), StoreError> {
+        self.apply(writes, None)
+    }
+}
