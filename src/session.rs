@@ -161,8 +161,13 @@ impl<'v> Session<'v> {
     }
 
     fn require(&self, action: Action) -> Result<(), VaultError> {
+        self.require_on(action, &[])
+    }
+
+    /// Checks the role may take `action`; a refusal is logged with the records it aimed at.
+    fn require_on(&self, action: Action, targets: &[RecordId]) -> Result<(), VaultError> {
         policy::permits(self.user.role, action)
-            .map_err(|d| self.deny(action, vec![], VaultError::Denied(d), "role"))
+            .map_err(|d| self.deny(action, targets.to_vec(), VaultError::Denied(d), "role"))
     }
 
     // ---- sealing -------------------------------------------------------------------
@@ -543,11 +548,8 @@ impl<'v> Session<'v> {
                 .iter()
                 .find(|s| s.name == *name)
                 .expect("known field");
-            if !keys.contains_key(&spec.class) {
-                keys.insert(
-                    spec.class,
-                    self.current_record_key(Table::Petitioner, &id, spec.class)?,
-                );
+            if let std::collections::btree_map::Entry::Vacant(slot) = keys.entry(spec.class) {
+                slot.insert(self.current_record_key(Table::Petitioner, &id, spec.class)?);
             }
             rec.set(
                 name,
@@ -761,7 +763,7 @@ impl<'v> Session<'v> {
 
     /// Reads a case as this role may see it. A user of the accused unit gets "not found".
     pub fn show_case(&self, id: RecordId) -> Result<RecordView, VaultError> {
-        self.require(Action::CaseShow)?;
+        self.require_on(Action::CaseShow, &[id])?;
         let Some(rec) = self.load(Table::Case, &id)? else {
             return Err(self.resolve_denial(Action::CaseShow, id, RecordDenial::NotFound));
         };
@@ -805,7 +807,7 @@ impl<'v> Session<'v> {
     /// Assigns a case to a handler (registrar, supervisor). Refused when the handler belongs
     /// to the case's accused unit.
     pub fn assign_case(&self, id: RecordId, to: &str) -> Result<(), VaultError> {
-        self.require(Action::CaseAssign)?;
+        self.require_on(Action::CaseAssign, &[id])?;
         let Some(mut rec) = self.load(Table::Case, &id)? else {
             return Err(self.resolve_denial(Action::CaseAssign, id, RecordDenial::NotFound));
         };

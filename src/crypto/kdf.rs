@@ -78,6 +78,9 @@ impl KdfParams {
     }
 }
 
+// The design floor, checked at compile time: weakening the defaults does not build.
+const _: () = assert!(KdfParams::DEFAULT.m_kib >= 64 * 1024 && KdfParams::DEFAULT.t >= 3);
+
 /// Derives the key-encryption key of a slot. The Argon2 working memory is our own buffer
 /// and is zeroized before it is freed (argon2 does not wipe it by itself).
 pub(crate) fn derive_kek(
@@ -109,8 +112,6 @@ mod tests {
 
     #[test]
     fn defaults_are_not_weaker_than_design_floor() {
-        assert!(KdfParams::DEFAULT.m_kib >= 64 * 1024);
-        assert!(KdfParams::DEFAULT.t >= 3);
         assert_eq!(KdfParams::DEFAULT.check(), Ok(()));
         let weak = KdfParams {
             m_kib: 32 * 1024,

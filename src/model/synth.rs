@@ -1082,20 +1082,4 @@ mod tests {
         assert_eq!(rng.next_u64(), 6_457_827_717_110_365_317);
         assert_eq!(rng.next_u64(), 3_203_168_211_198_807_973);
     }
-
-    /// Throughput check: `cargo test --release -- --ignored synth_throughput --nocapture`.
-    #[test]
-    #[ignore = "timing; run in release"]
-    fn synth_throughput() {
-        let mut synth = Synth::new(1);
-        let n = 500_000u32;
-        let start = std::time::Instant::now();
-        let mut bytes = 0usize;
-        for _ in 0..n {
-            bytes += synth.person().address.len();
-        }
-        let per_sec = f64::from(n) / start.elapsed().as_secs_f64();
-        println!("{per_sec:.0} persons/s ({bytes} address bytes)");
-        assert!(per_sec >= 100_000.0);
-    }
 }

@@ -13,6 +13,9 @@ pub use sled_store::SledStore;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// Key/value pairs as a scan returns them, in key order.
+pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// A named keyspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tree {
@@ -128,8 +131,7 @@ pub trait Store: Send + Sync {
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// All entries of a tree whose key starts with `prefix`, in key order.
-    fn scan_prefix(&self, tree: Tree, prefix: &[u8])
-    -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    fn scan_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Entries, StoreError>;
 
     /// Entries with key in `[start, end)`, in key order, at most `limit`.
     fn range(
@@ -138,7 +140,7 @@ pub trait Store: Send + Sync {
         start: &[u8],
         end: &[u8],
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    ) -> Result<Entries, StoreError>;
 
     /// Applies `writes` and appends the entry built by `audit` from the current head, in one
     /// atomic transaction, and returns only once that is durable (flushed and fsynced).
@@ -175,11 +177,7 @@ impl Store for FaultyStore {
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.inner.get(tree, key)
     }
-    fn scan_prefix(
-        &self,
-        tree: Tree,
-        prefix: &[u8],
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Entries, StoreError> {
         self.inner.scan_prefix(tree, prefix)
     }
     fn range(
@@ -188,7 +186,7 @@ impl Store for FaultyStore {
         start: &[u8],
         end: &[u8],
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    ) -> Result<Entries, StoreError> {
         self.inner.range(tree, start, end, limit)
     }
     fn commit(&self, writes: &WriteSet, audit: &AuditBuilder<'_>) -> Result<(), StoreError> {

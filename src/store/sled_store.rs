@@ -140,11 +140,7 @@ impl Store for SledStore {
             .map(|v| v.to_vec()))
     }
 
-    fn scan_prefix(
-        &self,
-        tree: Tree,
-        prefix: &[u8],
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<super::Entries, StoreError> {
         self.tree(tree)
             .scan_prefix(prefix)
             .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(sled_err))
@@ -157,7 +153,7 @@ impl Store for SledStore {
         start: &[u8],
         end: &[u8],
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    ) -> Result<super::Entries, StoreError> {
         self.tree(tree)
             .range(start..end)
             .take(limit)

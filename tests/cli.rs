@@ -1,0 +1,360 @@
+//! The `pvault` command line end to end: init → users of every role → petitioner → case →
+//! show as each role, in text and JSON; exit codes for the failure paths.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use std::path::Path;
+
+const ID: &str = "11010519491231002X";
+const NAME: &str = "欧阳娜娜";
+const PHONE: &str = "13812345678";
+
+fn pvault(dir: &Path, user: Option<&str>) -> Command {
+    let mut cmd = Command::cargo_bin("pvault").unwrap();
+    cmd.env_clear()
+        .env("PVAULT_INSECURE_TEST_KDF", "1")
+        .env("PVAULT_DIR", dir)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    if let Some(u) = user {
+        cmd.env("PVAULT_USER", u)
+            .env("PVAULT_PASSPHRASE", format!("passphrase of {u}"));
+    }
+    cmd
+}
+
+fn json_of(out: &[u8]) -> Value {
+    serde_json::from_slice(out)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
+}
+
+struct Setup {
+    _tmp: tempfile::TempDir,
+    dir: std::path::PathBuf,
+    petitioner: String,
+    case: String,
+}
+
+fn setup() -> Setup {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("vault");
+    let key = tmp.path().join("officer.key");
+    pvault(&dir, None)
+        .args(["init", "--admin", "admin", "--audit-key-out"])
+        .arg(&key)
+        .env("PVAULT_NEW_PASSPHRASE", "passphrase of admin")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("created vault"));
+    assert_eq!(std::fs::read_to_string(&key).unwrap().trim().len(), 64);
+    for (user, role, unit) in [
+        ("reg", "registrar", "信访局"),
+        ("han", "handler", "信访局"),
+        ("sup", "supervisor", "信访局"),
+        ("aud", "auditor", "纪委"),
+        ("ana", "analyst", "信访局"),
+        ("acc", "handler", "江宁区住房和城乡建设局"),
+    ] {
+        pvault(&dir, Some("admin"))
+            .args(["user", "add", user, "--role", role, "--unit", unit])
+            .env("PVAULT_NEW_PASSPHRASE", format!("passphrase of {user}"))
+            .assert()
+            .success();
+    }
+    let out = pvault(&dir, Some("reg"))
+        .args([
+            "--json",
+            "petitioner",
+            "add",
+            "--name",
+            NAME,
+            "--id-number",
+            ID,
+            "--phone",
+            "+86 138-1234-5678",
+        ])
+        .args([
+            "--address",
+            "江苏省南京市江宁区秣陵街道胜太路88号",
+            "--ethnicity",
+            "汉族",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let petitioner = json_of(&out)["id"].as_str().unwrap().to_owned();
+    assert_eq!(petitioner.len(), 32);
+    let out = pvault(&dir, Some("reg"))
+        .args([
+            "--json",
+            "case",
+            "open",
+            "--petitioner",
+            &petitioner,
+            "--title",
+            "拆迁补偿",
+            "--category",
+            "征地拆迁",
+        ])
+        .args([
+            "--channel",
+            "visit",
+            "--content",
+            "我叫欧阳娜娜，电话13812345678，补偿款未发放。",
+        ])
+        .args(["--accused-unit", "江宁区住房和城乡建设局", "--accusation"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let case = json_of(&out)["id"].as_str().unwrap().to_owned();
+    pvault(&dir, Some("reg"))
+        .args(["case", "assign", &case, "--to", "han"])
+        .assert()
+        .success();
+    Setup {
+        _tmp: tmp,
+        dir,
+        petitioner,
+        case,
+    }
+}
+
+#[test]
+fn show_as_each_role_text_and_json() {
+    let s = setup();
+    // registrar: everything
+    let v = json_of(
+        &pvault(&s.dir, Some("reg"))
+            .args(["--json", "petitioner", "show", &s.petitioner])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(v["fields"]["id_number"], ID);
+    assert_eq!(v["fields"]["phones"], PHONE);
+    assert_eq!(v["withheld"], Value::Array(vec![]));
+    // handler: contact in full, identity masked
+    let v = json_of(
+        &pvault(&s.dir, Some("han"))
+            .args(["--json", "petitioner", "show", &s.petitioner])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(v["fields"]["name"], NAME);
+    let masked_id = v["fields"]["id_number"].as_str().unwrap();
+    assert_ne!(masked_id, ID);
+    assert!(masked_id.starts_with('1') && masked_id.ends_with("2X") && masked_id.contains("***"));
+    assert!(
+        v["masked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m == "id_number")
+    );
+    // analyst: masked only, text output
+    pvault(&s.dir, Some("ana"))
+        .args(["petitioner", "show", &s.petitioner])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("欧阳**"))
+        .stdout(predicate::str::contains("138****5678"))
+        .stdout(predicate::str::contains(NAME).not())
+        .stdout(predicate::str::contains(ID).not())
+        .stdout(predicate::str::contains(PHONE).not());
+    // auditor: meta only, every PII field withheld
+    let v = json_of(
+        &pvault(&s.dir, Some("aud"))
+            .args(["--json", "petitioner", "show", &s.petitioner])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    let withheld: Vec<&str> = v["withheld"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect();
+    for f in ["name", "id_number", "phones", "address"] {
+        assert!(withheld.contains(&f), "{f} not withheld for auditor: {v}");
+    }
+    assert!(!v.to_string().contains(NAME) && !v.to_string().contains(PHONE));
+    // supervisor: reveal needs a reason
+    pvault(&s.dir, Some("sup"))
+        .args(["petitioner", "show", &s.petitioner, "--reveal"])
+        .assert()
+        .code(2);
+    let v = json_of(
+        &pvault(&s.dir, Some("sup"))
+            .args([
+                "--json",
+                "petitioner",
+                "show",
+                &s.petitioner,
+                "--reveal",
+                "--reason",
+                "核实身份",
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(v["fields"]["id_number"], ID);
+    // case: handler sees content; accused unit's handler gets "not found"
+    pvault(&s.dir, Some("han"))
+        .args(["case", "show", &s.case])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("补偿款未发放"));
+    pvault(&s.dir, Some("acc"))
+        .args(["case", "show", &s.case])
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains("no such record"));
+    pvault(&s.dir, Some("ana"))
+        .args(["--json", "case", "show", &s.case])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(PHONE).not())
+        .stdout(predicate::str::contains(NAME).not());
+    let list = json_of(
+        &pvault(&s.dir, Some("acc"))
+            .args(["--json", "case", "list"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(list, Value::Array(vec![]));
+    let list = json_of(
+        &pvault(&s.dir, Some("han"))
+            .args(["--json", "case", "list"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(list[0]["id"], s.case.as_str());
+    assert_eq!(list[0]["assigned_to"], "han");
+}
+
+#[test]
+fn failures_have_clear_messages_and_exit_codes() {
+    let s = setup();
+    // wrong passphrase
+    pvault(&s.dir, Some("reg"))
+        .env("PVAULT_PASSPHRASE", "wrong wrong wrong")
+        .args(["case", "list"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("wrong user name or passphrase"));
+    // denied
+    pvault(&s.dir, Some("ana"))
+        .args(["petitioner", "add", "--name", "李四", "--id-number", ID])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("denied"));
+    // invalid ID: names the rule, not the value
+    pvault(&s.dir, Some("reg"))
+        .args([
+            "petitioner",
+            "add",
+            "--name",
+            "李四",
+            "--id-number",
+            "110105194912310021",
+        ])
+        .assert()
+        .code(8)
+        .stderr(predicate::str::contains("id_number"))
+        .stderr(predicate::str::contains("110105194912310021").not());
+    // unknown record id
+    pvault(&s.dir, Some("reg"))
+        .args(["case", "show", "zz"])
+        .assert()
+        .code(8)
+        .stderr(predicate::str::contains("32 hexadecimal digits"));
+    // missing vault
+    pvault(&s.dir.join("nope"), Some("reg"))
+        .args(["case", "list"])
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains("no vault at"));
+    // no passphrase and no terminal
+    pvault(&s.dir, None)
+        .env("PVAULT_USER", "reg")
+        .args(["case", "list"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("PVAULT_PASSPHRASE"));
+    // unknown role is a usage error
+    pvault(&s.dir, Some("admin"))
+        .args(["user", "add", "x", "--role", "boss"])
+        .assert()
+        .code(2);
+    // init over an existing vault
+    pvault(&s.dir, None)
+        .env("PVAULT_NEW_PASSPHRASE", "another long passphrase")
+        .args(["init", "--admin", "admin2"])
+        .assert()
+        .code(8)
+        .stderr(predicate::str::contains("not empty"));
+}
+
+#[test]
+fn second_process_gets_in_use() {
+    let s = setup();
+    let _held =
+        petition_vault::Vault::open(&s.dir, petition_vault::VaultOptions::insecure_for_tests())
+            .unwrap();
+    pvault(&s.dir, Some("reg"))
+        .args(["case", "list"])
+        .assert()
+        .code(6)
+        .stderr(predicate::str::contains(
+            "vault is in use by another process",
+        ));
+}
+
+#[test]
+fn audit_log_and_verify() {
+    let s = setup();
+    pvault(&s.dir, Some("han"))
+        .args(["case", "show", &s.case])
+        .assert()
+        .success();
+    let log = json_of(
+        &pvault(&s.dir, Some("aud"))
+            .args(["--json", "audit", "log", "--last", "5"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    let entries = log.as_array().unwrap();
+    assert_eq!(entries.len(), 5);
+    assert!(entries.iter().any(|e| e["action"] == "case_show"
+        && e["actor"] == "han"
+        && e["targets"][0] == s.case.as_str()));
+    assert!(!log.to_string().contains(NAME) && !log.to_string().contains(PHONE));
+    pvault(&s.dir, Some("han"))
+        .args(["audit", "log"])
+        .assert()
+        .code(4);
+    let key = s.dir.parent().unwrap().join("officer.key");
+    pvault(&s.dir, None)
+        .args(["audit", "verify", "--audit-key"])
+        .arg(&key)
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("ok: "));
+}
