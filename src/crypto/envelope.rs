@@ -118,7 +118,7 @@ impl std::fmt::Debug for RecordKey {
 
 impl RecordKey {
     /// Derives the subkeys of record `record_id` of `table` from a class key.
-    pub(crate) fn derive(
+    pub fn derive(
         class_key: &super::ClassKey,
         vault_id: &[u8; 16],
         table: &'static str,
@@ -167,14 +167,14 @@ impl RecordKey {
     }
 
     /// Seals one field with a fresh random nonce.
-    pub(crate) fn seal(&self, field: &str, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    pub fn seal(&self, field: &str, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let mut nonce = [0u8; 12];
         fill_random(&mut nonce)?;
         Ok(self.seal_with_nonce(field, plaintext, &nonce))
     }
 
     /// Seals with a given nonce: only for format vectors; a nonce must never repeat under a key.
-    pub(crate) fn seal_with_nonce(
+    pub fn seal_with_nonce(
         &self,
         field: &str,
         plaintext: &[u8],
@@ -198,7 +198,7 @@ impl RecordKey {
     }
 
     /// Opens one field: structure, then commitment, then the AEAD tag.
-    pub(crate) fn open(
+    pub fn open(
         &self,
         field: &str,
         envelope: &[u8],

@@ -12,7 +12,9 @@ macro_rules! secret_key_type {
 
         impl $name {
             /// Wraps 32 key bytes; the caller's copy should be zeroized by the caller.
-            pub(crate) fn from_bytes(bytes: [u8; 32]) -> Self {
+            /// (Public for format vectors, fuzzing and benchmarks: a vault's real keys exist
+            /// only inside wrapped keyrings, which this does not give access to.)
+            pub fn from_bytes(bytes: [u8; 32]) -> Self {
                 Self(bytes)
             }
 
