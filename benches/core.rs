@@ -1,2 +1,366 @@
-//! Placeholder replaced by the benchmark helper.
-fn main() {}
+//! Core benchmarks. Every group pairs a vault operation with a baseline measured in the
+//! same run, so results can be quoted as ratios (`vault / baseline`), never as absolute
+//! numbers from another machine.
+//!
+//! Run: `CARGO_BUILD_JOBS=1 cargo bench --bench core`.
+//! `PV_BENCH_AUDIT_ENTRIES` sets the audit-log length for `audit_verify` (default 20000).
+
+use aes_gcm::aead::AeadInOut;
+use aes_gcm::{Aes256Gcm, KeyInit};
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use petition_vault::crypto::{ClassKey, RecordKey};
+use petition_vault::model::synth::Synth;
+use petition_vault::{
+    AuditKey, KdfParams, NewPetitioner, Passphrase, RecordId, Role, SecretText, Session, Vault,
+    VaultOptions,
+};
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::hint::black_box;
+use std::time::Duration;
+use tempfile::TempDir;
+
+const MEASURE: Duration = Duration::from_secs(3);
+const WARM_UP: Duration = Duration::from_secs(1);
+const FIELD_32B: &[u8; 32] = b"11010519491231002X / 13812345678";
+const PLAIN_VALUE_LEN: usize = 300;
+const SHOW_PETITIONERS: usize = 1000;
+const DEFAULT_AUDIT_ENTRIES: u64 = 20_000;
+const SHA_BUF_LEN: usize = 200;
+
+fn pass(user: &str) -> Passphrase {
+    Passphrase::new(format!("bench passphrase for {user}"))
+}
+
+/// A vault in its own temporary folder with an admin, a registrar and an analyst.
+struct Fixture {
+    _dir: TempDir,
+    vault: Vault,
+    audit_key: AuditKey,
+}
+
+fn fixture(options: VaultOptions) -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (vault, audit_key) =
+        Vault::create(&dir.path().join("vault"), "admin", &pass("admin"), options)
+            .expect("create vault");
+    {
+        let admin = vault.unlock("admin", &pass("admin")).expect("unlock admin");
+        admin
+            .add_user("reg", Role::Registrar, Some("信访局"), &pass("reg"))
+            .expect("add registrar");
+        admin
+            .add_user("ana", Role::Analyst, Some("信访局"), &pass("ana"))
+            .expect("add analyst");
+    }
+    Fixture {
+        _dir: dir,
+        vault,
+        audit_key,
+    }
+}
+
+fn unlock<'v>(f: &'v Fixture, user: &str) -> Session<'v> {
+    f.vault.unlock(user, &pass(user)).expect("unlock")
+}
+
+/// Synthetic petitioners, generated before any timed loop.
+fn petitioners(seed: u64, n: usize) -> Vec<NewPetitioner> {
+    let mut synth = Synth::new(seed);
+    (0..n)
+        .map(|_| {
+            let p = synth.person();
+            NewPetitioner {
+                name: SecretText::from(p.name),
+                id_number: SecretText::from(p.id_number),
+                phones: vec![SecretText::from(p.phone)],
+                address: Some(SecretText::from(p.address)),
+                email: p.email.map(SecretText::from),
+                ethnicity: Some(SecretText::from(p.ethnicity)),
+            }
+        })
+        .collect()
+}
+
+/// The baseline for a durable write: a plain sled tree insert of a ~300-byte value, then
+/// `flush` and an `fsync` of the data file — configured like the vault's store.
+struct PlainSled {
+    _dir: TempDir,
+    db: sled::Db,
+    tree: sled::Tree,
+    data_file: File,
+    value: Vec<u8>,
+    next: u64,
+}
+
+impl PlainSled {
+    fn new(cache_bytes: u64) -> PlainSled {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db_path = dir.path().join("db");
+        let db = sled::Config::new()
+            .path(&db_path)
+            .cache_capacity(cache_bytes)
+            .mode(sled::Mode::LowSpace)
+            .open()
+            .expect("open sled");
+        let tree = db.open_tree("records").expect("open tree");
+        let data_file = File::open(db_path.join("db")).expect("open sled data file");
+        PlainSled {
+            _dir: dir,
+            db,
+            tree,
+            data_file,
+            value: (0..PLAIN_VALUE_LEN).map(|i| i as u8).collect(),
+            next: 0,
+        }
+    }
+
+    fn durable_write(&mut self) {
+        // A 16-byte key spread over the key space, like the vault's random record ids.
+        let key = u128::from(self.next)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835)
+            .to_be_bytes();
+        self.next += 1;
+        self.tree
+            .insert(key, self.value.as_slice())
+            .expect("insert");
+        self.db.flush().expect("flush");
+        self.data_file.sync_all().expect("fsync");
+    }
+}
+
+// ---- 1. envelope ---------------------------------------------------------------------
+
+fn bench_envelope(c: &mut Criterion) {
+    let class_key = ClassKey::from_bytes([7; 32]);
+    let vault_id = [1u8; 16];
+    let record_id = [2u8; 16];
+    let key = RecordKey::derive(&class_key, &vault_id, "petitioner", &record_id, 2, 1);
+    let envelope = key.seal("phone", FIELD_32B).expect("seal");
+
+    let cipher = Aes256Gcm::new_from_slice(&[9u8; 32]).expect("32-byte key");
+    let nonce = [3u8; 12];
+    let mut sealed = *FIELD_32B;
+    let tag = cipher
+        .encrypt_inout_detached(&nonce.into(), b"", (&mut sealed[..]).into())
+        .expect("encrypt");
+
+    let mut g = c.benchmark_group("envelope");
+    g.sample_size(30)
+        .measurement_time(MEASURE)
+        .warm_up_time(WARM_UP);
+    g.bench_function("derive_seal_32B", |b| {
+        b.iter(|| {
+            let k = RecordKey::derive(
+                black_box(&class_key),
+                &vault_id,
+                "petitioner",
+                black_box(&record_id),
+                2,
+                1,
+            );
+            k.seal("phone", black_box(FIELD_32B)).expect("seal")
+        })
+    });
+    g.bench_function("open_32B", |b| {
+        b.iter(|| key.open("phone", black_box(&envelope)).expect("open"))
+    });
+    g.bench_function("baseline_aes256gcm_encrypt_32B", |b| {
+        b.iter(|| {
+            let mut buf = *black_box(FIELD_32B);
+            let tag = cipher
+                .encrypt_inout_detached(&nonce.into(), b"", (&mut buf[..]).into())
+                .expect("encrypt");
+            (buf, tag)
+        })
+    });
+    g.bench_function("baseline_aes256gcm_decrypt_32B", |b| {
+        b.iter(|| {
+            let mut buf = *black_box(&sealed);
+            cipher
+                .decrypt_inout_detached(&nonce.into(), b"", (&mut buf[..]).into(), &tag)
+                .expect("decrypt");
+            buf
+        })
+    });
+    g.finish();
+}
+
+// ---- 2. unlock -------------------------------------------------------------------------
+
+fn raw_argon2id(params: &KdfParams, passphrase: &[u8]) -> [u8; 32] {
+    let p = argon2::Params::new(params.m_kib, params.t, params.p, Some(32)).expect("params");
+    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, p);
+    let mut out = [0u8; 32];
+    argon
+        .hash_password_into(passphrase, &[5u8; 16], &mut out)
+        .expect("argon2");
+    out
+}
+
+fn bench_unlock(c: &mut Criterion, group: &str, options: VaultOptions, slow: bool) {
+    let kdf = options.kdf;
+    let f = fixture(options);
+    let admin_pass = pass("admin");
+    let mut g = c.benchmark_group(group);
+    g.measurement_time(MEASURE).warm_up_time(WARM_UP);
+    if slow {
+        // ~hundreds of ms per call: a flat 10 × 1 iteration instead of criterion's 1..=10 ramp.
+        g.sample_size(10).sampling_mode(SamplingMode::Flat);
+    } else {
+        g.sample_size(30);
+    }
+    g.bench_function("vault_unlock", |b| {
+        b.iter(|| f.vault.unlock("admin", &admin_pass).expect("unlock"))
+    });
+    g.bench_function("baseline_argon2id_raw", |b| {
+        b.iter(|| raw_argon2id(&kdf, black_box(b"bench passphrase for admin")))
+    });
+    g.finish();
+}
+
+fn bench_unlock_default(c: &mut Criterion) {
+    bench_unlock(c, "unlock_default_params", VaultOptions::default(), true);
+}
+
+fn bench_unlock_test(c: &mut Criterion) {
+    bench_unlock(
+        c,
+        "unlock_test_params",
+        VaultOptions::insecure_for_tests(),
+        false,
+    );
+}
+
+// ---- 3. durable_write ------------------------------------------------------------------
+
+fn bench_durable_write(c: &mut Criterion) {
+    let options = VaultOptions::insecure_for_tests();
+    let cache = options.cache_bytes;
+    let f = fixture(options);
+    let reg = unlock(&f, "reg");
+    let people = petitioners(42, 1000);
+    let mut plain = PlainSled::new(cache);
+
+    let mut g = c.benchmark_group("durable_write");
+    g.sample_size(20)
+        .measurement_time(MEASURE)
+        .warm_up_time(WARM_UP);
+    let mut i = 0usize;
+    g.bench_function("add_petitioner", |b| {
+        b.iter(|| {
+            let p = &people[i % people.len()];
+            i += 1;
+            reg.add_petitioner(p).expect("add")
+        })
+    });
+    g.bench_function("baseline_sled_insert_flush_fsync_300B", |b| {
+        b.iter(|| plain.durable_write())
+    });
+    g.finish();
+}
+
+// ---- 4. audited_show and 5. audit_verify -----------------------------------------------
+
+fn audit_len(f: &Fixture) -> u64 {
+    f.vault
+        .verify_audit(Some(&f.audit_key))
+        .expect("log verifies")
+        .entries
+}
+
+/// Mean stored size of the values in `tree` (for the report: what the baselines model).
+fn mean_value_len(vault: &Vault, tree: petition_vault::store::Tree) -> usize {
+    let values = vault.store().scan_prefix(tree, b"").expect("scan");
+    values.iter().map(|(_, v)| v.len()).sum::<usize>() / values.len().max(1)
+}
+
+fn audit_target() -> u64 {
+    std::env::var("PV_BENCH_AUDIT_ENTRIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_AUDIT_ENTRIES)
+}
+
+fn bench_audit(c: &mut Criterion) {
+    let options = VaultOptions::insecure_for_tests();
+    let cache = options.cache_bytes;
+    let f = fixture(options);
+    let reg = unlock(&f, "reg");
+    let ana = unlock(&f, "ana");
+    let ids: Vec<RecordId> = petitioners(7, SHOW_PETITIONERS)
+        .iter()
+        .map(|p| reg.add_petitioner(p).expect("add"))
+        .collect();
+    let mut plain = PlainSled::new(cache);
+
+    let mut g = c.benchmark_group("audited_show");
+    g.sample_size(20)
+        .measurement_time(MEASURE)
+        .warm_up_time(WARM_UP);
+    let mut i = 0usize;
+    g.bench_function("show_petitioner_registrar", |b| {
+        b.iter(|| {
+            i += 1;
+            reg.show_petitioner(ids[i % ids.len()], None).expect("show")
+        })
+    });
+    g.bench_function("show_petitioner_analyst", |b| {
+        b.iter(|| {
+            i += 1;
+            ana.show_petitioner(ids[i % ids.len()], None).expect("show")
+        })
+    });
+    g.bench_function("baseline_sled_insert_flush_fsync_300B", |b| {
+        b.iter(|| plain.durable_write())
+    });
+    g.finish();
+
+    // Top the log up to the target length with more audited reads.
+    let target = audit_target();
+    let mut n = audit_len(&f);
+    while n < target {
+        i += 1;
+        ana.show_petitioner(ids[i % ids.len()], None).expect("show");
+        n += 1;
+    }
+    let n = audit_len(&f);
+    eprintln!(
+        "audit_verify: {n} entries; mean stored audit entry {} B, petitioner record {} B",
+        mean_value_len(&f.vault, petition_vault::store::Tree::Audit),
+        mean_value_len(&f.vault, petition_vault::store::Tree::Petitioners),
+    );
+    let bufs: Vec<u8> = (0..n as usize * SHA_BUF_LEN).map(|i| i as u8).collect();
+
+    let mut g = c.benchmark_group("audit_verify");
+    g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .measurement_time(MEASURE)
+        .warm_up_time(WARM_UP)
+        .throughput(Throughput::Elements(n));
+    g.bench_function("verify_audit_with_key", |b| {
+        b.iter(|| {
+            let report = f.vault.verify_audit(Some(&f.audit_key)).expect("verify");
+            assert_eq!(report.entries, n);
+            report
+        })
+    });
+    g.bench_function("baseline_sha256_200B_each", |b| {
+        b.iter(|| {
+            for chunk in black_box(&bufs).chunks_exact(SHA_BUF_LEN) {
+                black_box(Sha256::digest(chunk));
+            }
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_envelope,
+    bench_unlock_default,
+    bench_unlock_test,
+    bench_durable_write,
+    bench_audit
+);
+criterion_main!(benches);

@@ -70,9 +70,18 @@ pub enum VaultError {
     /// The vault's own structures failed to decode.
     #[error("vault metadata is corrupted ({0}); restore from a backup")]
     Corrupt(&'static str),
+    /// The access log does not verify.
+    #[error("the access log does not verify: {0}")]
+    AuditInvalid(crate::audit::VerifyError),
     /// A cryptographic primitive failed (random number generator).
     #[error(transparent)]
     Crypto(CryptoError),
+}
+
+impl From<crate::audit::VerifyError> for VaultError {
+    fn from(e: crate::audit::VerifyError) -> Self {
+        VaultError::AuditInvalid(e)
+    }
 }
 
 impl From<StoreError> for VaultError {

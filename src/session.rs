@@ -468,7 +468,9 @@ impl<'v> Session<'v> {
                 push("status", m.status);
                 push("received_at", format_ms(m.received_at));
                 push("petitioner_ids", join_ids(&m.petitioner_ids));
-                push("assigned_to", m.assigned_to.unwrap_or_default());
+                if let Some(handler) = m.assigned_to {
+                    push("assigned_to", handler);
+                }
                 push("is_accusation", m.is_accusation.to_string());
             }
         }

@@ -174,12 +174,7 @@ impl RecordKey {
     }
 
     /// Seals with a given nonce: only for format vectors; a nonce must never repeat under a key.
-    pub fn seal_with_nonce(
-        &self,
-        field: &str,
-        plaintext: &[u8],
-        nonce: &[u8; 12],
-    ) -> Vec<u8> {
+    pub fn seal_with_nonce(&self, field: &str, plaintext: &[u8], nonce: &[u8; 12]) -> Vec<u8> {
         let aad = self.aad(field).encode();
         let commitment = hmac_sha256(self.commit.expose(), &[b"pv1/commit", nonce, &aad]);
         let mut out = Vec::with_capacity(ENVELOPE_OVERHEAD + plaintext.len());
@@ -198,11 +193,7 @@ impl RecordKey {
     }
 
     /// Opens one field: structure, then commitment, then the AEAD tag.
-    pub fn open(
-        &self,
-        field: &str,
-        envelope: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    pub fn open(&self, field: &str, envelope: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
         let header = EnvelopeHeader::parse(envelope)?;
         if header.class != self.class || header.key_version != self.key_version {
             return Err(CryptoError::Open);

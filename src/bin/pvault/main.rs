@@ -46,7 +46,9 @@ fn exit_code_for(err: &anyhow::Error) -> u8 {
                 exit::NOT_FOUND
             }
             VaultError::InUse => exit::IN_USE,
-            VaultError::Tampered { .. } | VaultError::Corrupt(_) => exit::INTEGRITY,
+            VaultError::Tampered { .. } | VaultError::Corrupt(_) | VaultError::AuditInvalid(_) => {
+                exit::INTEGRITY
+            }
             VaultError::Invalid(_)
             | VaultError::WeakPassphrase(_)
             | VaultError::BadUserName
