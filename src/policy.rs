@@ -173,6 +173,22 @@ pub enum Action {
     CaseAssign,
     /// Read the audit log.
     AuditRead,
+    /// Search petitioners by a blind index.
+    Find,
+    /// Export records.
+    Export,
+    /// Bulk import.
+    Import,
+    /// Statistics.
+    Stats,
+    /// Make a signed checkpoint of the audit log.
+    AuditCheckpoint,
+    /// Export the audit log for offline verification.
+    AuditExport,
+    /// Build the compliance report.
+    AuditReport,
+    /// Plant a honey (canary) record.
+    CanaryAdd,
 }
 
 impl Action {
@@ -191,7 +207,44 @@ impl Action {
             Action::CaseList => "case_list",
             Action::CaseAssign => "case_assign",
             Action::AuditRead => "audit_read",
+            Action::Find => "find",
+            Action::Export => "export",
+            Action::Import => "import",
+            Action::Stats => "stats",
+            Action::AuditCheckpoint => "audit_checkpoint",
+            Action::AuditExport => "audit_export",
+            Action::AuditReport => "audit_report",
+            Action::CanaryAdd => "canary_add",
         }
+    }
+
+    /// Every action, in declaration (wire) order.
+    pub const ALL: [Action; 20] = [
+        Action::Unlock,
+        Action::Init,
+        Action::UserAdd,
+        Action::UserList,
+        Action::PetitionerAdd,
+        Action::PetitionerShow,
+        Action::PetitionerReveal,
+        Action::CaseOpen,
+        Action::CaseShow,
+        Action::CaseList,
+        Action::CaseAssign,
+        Action::AuditRead,
+        Action::Find,
+        Action::Export,
+        Action::Import,
+        Action::Stats,
+        Action::AuditCheckpoint,
+        Action::AuditExport,
+        Action::AuditReport,
+        Action::CanaryAdd,
+    ];
+
+    /// Parses an action code.
+    pub fn parse(s: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == s.trim())
     }
 }
 
@@ -231,7 +284,11 @@ pub fn permits(role: Role, action: Action) -> Result<(), Denial> {
         PetitionerShow | CaseShow | CaseList => role != Admin,
         PetitionerReveal => matches!(role, Registrar | Supervisor),
         CaseAssign => matches!(role, Registrar | Supervisor),
-        AuditRead => matches!(role, Auditor | Admin),
+        AuditRead | AuditCheckpoint | AuditExport | AuditReport => matches!(role, Auditor | Admin),
+        CanaryAdd => matches!(role, Admin | Auditor),
+        Find => matches!(role, Registrar | Handler | Supervisor),
+        Export | Stats => matches!(role, Registrar | Supervisor | Analyst),
+        Import => role == Registrar,
         Unlock => true,
     };
     if ok {

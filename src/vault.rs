@@ -366,9 +366,12 @@ impl Vault {
             targets: vec![],
             requested: vec![],
             returned: vec![],
+            purpose: None,
+            case_ref: None,
             reason: None,
             outcome,
             detail: detail.map(str::to_owned),
+            flags: vec![],
         }
     }
 

@@ -1,8 +1,11 @@
 //! The audit entry and its canonical encoding.
 //!
 //! Canonical encoding (frozen, format 1): the postcard serialisation of [`Entry`] with its
-//! fields in declaration order — varint integers, length-prefixed strings and sequences,
-//! one byte for enum tags and options. postcard's wire format is itself stable (1.0).
+//! fields in declaration order — varint integers (zigzag for `time_ms`), length-prefixed
+//! UTF-8 strings and sequences, one varint tag for enums (`Role`, `Action`, `Outcome`: the
+//! declaration index) and options. postcard's wire format is stable (1.0). New `Action`
+//! variants are only ever appended, so old entries keep their encoding. The test vector in
+//! `tests/vectors/audit_entry_v1.hex` pins it.
 
 use crate::model::RecordId;
 use crate::policy::{Action, Role};
@@ -49,12 +52,19 @@ pub struct Entry {
     pub requested: Vec<String>,
     /// The field classes/names returned.
     pub returned: Vec<String>,
+    /// Purpose code (e.g. `verify_identity`, `handle_case`), for reveals and exports.
+    pub purpose: Option<String>,
+    /// The case the access was for, when one was named.
+    pub case_ref: Option<RecordId>,
     /// The stated reason (already scrubbed of PII), for reveals and exports.
     pub reason: Option<String>,
     /// Allowed or denied.
     pub outcome: Outcome,
     /// A short code saying why (e.g. `not_assigned`, `bad_passphrase`).
     pub detail: Option<String>,
+    /// Codes the compliance report looks for: `canary` (a honey record was touched),
+    /// `unassigned_case` (a case read by someone it is not assigned to).
+    pub flags: Vec<String>,
 }
 
 impl Entry {
