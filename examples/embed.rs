@@ -27,8 +27,8 @@ fn main() -> Result<(), VaultError> {
         let (vault, audit_key) =
             Vault::create(&dir, "admin", &admin_pass, VaultOptions::default())?;
         println!(
-            "audit key for the compliance officer: {}",
-            audit_key.to_hex().as_str()
+            "audit key for the compliance officer (hand it over; the vault does not keep it):\n{}",
+            audit_key.to_text().as_str()
         );
         let admin = vault.unlock("admin", &admin_pass)?;
         admin.add_user(
@@ -76,7 +76,7 @@ fn main() -> Result<(), VaultError> {
     }
     println!("withheld from the analyst: {:?}", view.withheld);
 
-    let report = vault.verify_audit(None)?;
+    let report = vault.verify_audit(None, &[])?;
     println!("access log intact: {} entries", report.entries);
     Ok(())
 }

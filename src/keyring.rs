@@ -11,17 +11,22 @@ use std::collections::BTreeMap;
 use std::fmt;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-/// The class keys a user holds, by class and version.
+/// The class keys a user holds, by class and version, and the vault's checkpoint signing
+/// key (every session may sign the audit checkpoints it triggers).
 #[derive(Clone, Default)]
 pub struct Keyring {
     keys: BTreeMap<(Class, u32), ClassKey>,
+    signing: Option<ClassKey>,
 }
 
 impl fmt::Debug for Keyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Which classes, never the bytes.
         let held: Vec<String> = self.keys.keys().map(|(c, v)| format!("{c}@v{v}")).collect();
-        f.debug_struct("Keyring").field("holds", &held).finish()
+        f.debug_struct("Keyring")
+            .field("holds", &held)
+            .field("checkpoint_signing", &self.signing.is_some())
+            .finish()
     }
 }
 
@@ -36,6 +41,7 @@ struct WireEntry {
 struct WireKeyring {
     format: u8,
     entries: Vec<WireEntry>,
+    signing: Option<[u8; 32]>,
 }
 
 const KEYRING_TABLE: &str = "keyring";
@@ -48,7 +54,17 @@ impl Keyring {
         for class in Class::ALL {
             keys.insert((class, 1), ClassKey::generate()?);
         }
-        Ok(Keyring { keys })
+        Ok(Keyring {
+            keys,
+            signing: Some(ClassKey::generate()?),
+        })
+    }
+
+    /// The Ed25519 checkpoint signing key, if this keyring carries it.
+    pub(crate) fn signing_key(&self) -> Option<ed25519_dalek::SigningKey> {
+        self.signing
+            .as_ref()
+            .map(|k| ed25519_dalek::SigningKey::from_bytes(k.expose()))
     }
 
     /// The subset of this keyring that `role` may hold (all versions of its classes).
@@ -61,6 +77,7 @@ impl Keyring {
                 .filter(|((c, _), _)| classes.contains(c))
                 .map(|(k, v)| (*k, v.clone()))
                 .collect(),
+            signing: self.signing.clone(),
         }
     }
 
@@ -112,6 +129,7 @@ impl Keyring {
                     key: *k.expose(),
                 })
                 .collect(),
+            signing: self.signing.as_ref().map(|k| *k.expose()),
         };
         let bytes = Zeroizing::new(postcard::to_stdvec(&wire).expect("keyring serialises"));
         wrapping_key(kek, vault_id, user_id).seal(KEYRING_FIELD, &bytes)
@@ -135,7 +153,10 @@ impl Keyring {
             let class = Class::from_code(e.class).ok_or(CryptoError::Malformed("keyring class"))?;
             keys.insert((class, e.version), ClassKey::from_bytes(e.key));
         }
-        Ok(Keyring { keys })
+        Ok(Keyring {
+            keys,
+            signing: wire.signing.map(ClassKey::from_bytes),
+        })
     }
 }
 

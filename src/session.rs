@@ -15,7 +15,7 @@ use crate::model::{
     RecordView, ShownField, Table,
 };
 use crate::policy::{self, Action, Class, Denial, Role};
-use crate::redact::{self, Known, mask};
+use crate::redact::{self, KnownEntities, mask};
 use crate::store::{Tree, WriteSet};
 use crate::vault::{UserInfo, UserRecord, Vault, make_user, now_ms};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -57,6 +57,7 @@ pub struct Session<'v> {
     vault: &'v Vault,
     user: UserRecord,
     keyring: Keyring,
+    signing: Option<ed25519_dalek::SigningKey>,
     session_id: [u8; 8],
 }
 
@@ -101,10 +102,12 @@ impl<'v> Session<'v> {
         keyring: Keyring,
         session_id: [u8; 8],
     ) -> Self {
+        let signing = keyring.signing_key();
         Session {
             vault,
             user,
             keyring,
+            signing,
             session_id,
         }
     }
@@ -141,7 +144,25 @@ impl<'v> Session<'v> {
     }
 
     fn commit(&self, writes: &WriteSet, entry: &Entry) -> Result<AuditCommitted, VaultError> {
-        audit::commit(self.vault.store.as_ref(), writes, entry).map_err(VaultError::AuditFailed)
+        self.commit_with(writes, entry, false)
+            .map(|(proof, _)| proof)
+    }
+
+    /// Commits with this session's checkpoint signer; `force` makes a checkpoint now.
+    fn commit_with(
+        &self,
+        writes: &WriteSet,
+        entry: &Entry,
+        force: bool,
+    ) -> Result<(AuditCommitted, Option<audit::Checkpoint>), VaultError> {
+        let signer = self.signing.as_ref().map(|key| audit::Signer {
+            key,
+            vault_id: self.vault.vault_id,
+            policy: self.vault.options.checkpoints,
+            force,
+        });
+        audit::commit(self.vault.store.as_ref(), writes, entry, signer.as_ref())
+            .map_err(VaultError::AuditFailed)
     }
 
     /// Logs a denial and returns the error to give the caller.
@@ -152,8 +173,21 @@ impl<'v> Session<'v> {
         err: VaultError,
         detail: &str,
     ) -> VaultError {
+        self.deny_flagged(action, targets, err, detail, vec![])
+    }
+
+    /// Logs a denial with report flags (e.g. `canary`).
+    fn deny_flagged(
+        &self,
+        action: Action,
+        targets: Vec<RecordId>,
+        err: VaultError,
+        detail: &str,
+        flags: Vec<String>,
+    ) -> VaultError {
         let mut e = self.entry(action, Outcome::Denied, Some(detail));
         e.targets = targets;
+        e.flags = flags;
         match self.commit(&WriteSet::new(), &e) {
             Ok(_) => err,
             Err(audit_err) => audit_err,
@@ -538,6 +572,15 @@ impl<'v> Session<'v> {
     /// form) and masked renderings are computed now and stored under `masked`.
     pub fn add_petitioner(&self, p: &NewPetitioner) -> Result<RecordId, VaultError> {
         self.require(Action::PetitionerAdd)?;
+        self.insert_petitioner(p, Action::PetitionerAdd, false)
+    }
+
+    fn insert_petitioner(
+        &self,
+        p: &NewPetitioner,
+        action: Action,
+        canary: bool,
+    ) -> Result<RecordId, VaultError> {
         let fields = validate_petitioner(p)?;
         let id = RecordId::random()?;
         let mut rec = StoredRecord {
@@ -572,6 +615,7 @@ impl<'v> Session<'v> {
             created_at: now_ms(),
             created_by: self.user.name.clone(),
             case_ids: vec![],
+            canary,
         };
         rec.set(
             META_BUNDLE,
@@ -583,7 +627,7 @@ impl<'v> Session<'v> {
             id.0.to_vec(),
             postcard::to_stdvec(&rec).expect("record serialises"),
         );
-        let mut e = self.entry(Action::PetitionerAdd, Outcome::Allowed, None);
+        let mut e = self.entry(action, Outcome::Allowed, None);
         e.targets = vec![id];
         e.requested = fields.values.iter().map(|(n, _)| (*n).to_owned()).collect();
         self.commit(&writes, &e)?;
@@ -602,7 +646,7 @@ impl<'v> Session<'v> {
         } else {
             Action::PetitionerShow
         };
-        self.require(action)?;
+        self.require_on(action, &[id])?;
         let Some(rec) = self.load(Table::Petitioner, &id)? else {
             return Err(self.resolve_denial(action, id, RecordDenial::NotFound));
         };
@@ -613,12 +657,13 @@ impl<'v> Session<'v> {
                 id,
                 field: META_BUNDLE.into(),
             })?;
+        let flags = canary_flag(meta.canary);
         if let Err(err) = self.authorize_petitioner(&meta) {
             let (err, detail) = match err {
                 VaultError::NotFound(_) => (VaultError::NotFound(id), "accused_unit_firewall"),
                 other => (other, "not_assigned"),
             };
-            return Err(self.deny(action, vec![id], err, detail));
+            return Err(self.deny_flagged(action, vec![id], err, detail, flags));
         }
         let classes = self.readable(policy::readable_classes(self.user.role, reveal.is_some()));
         let mut e = self.entry(action, Outcome::Allowed, None);
@@ -626,6 +671,7 @@ impl<'v> Session<'v> {
         e.requested = PETITIONER_SHOWN.iter().map(|s| (*s).to_owned()).collect();
         e.returned = classes.iter().map(|c| format!("class:{c}")).collect();
         e.reason = reveal.map(|r| r.0.clone());
+        e.flags = flags;
         let proof = self.commit(&WriteSet::new(), &e)?;
         self.open_view(&proof, Table::Petitioner, id, &rec, &classes)
     }
@@ -642,11 +688,20 @@ impl<'v> Session<'v> {
     /// Opens a case for one or more registered petitioners; returns its id.
     pub fn open_case(&self, c: &NewCase) -> Result<RecordId, VaultError> {
         self.require(Action::CaseOpen)?;
+        self.insert_case(c, Action::CaseOpen, false)
+    }
+
+    fn insert_case(
+        &self,
+        c: &NewCase,
+        action: Action,
+        canary: bool,
+    ) -> Result<RecordId, VaultError> {
         validate_case(c)?;
         let id = RecordId::random()?;
         let mut writes = WriteSet::new();
         // Link each petitioner (meta) and collect their values to scrub from the text.
-        let mut known = Known::default();
+        let mut known = KnownEntities::default();
         for pid in &c.petitioners {
             let Some(mut prec) = self.load(Table::Petitioner, pid)? else {
                 return Err(self.deny(
@@ -675,8 +730,13 @@ impl<'v> Session<'v> {
                         self.open_envelope(Table::Petitioner, pid, name, class, env)?
                     && let Some(text) = SecretText::from_utf8(bytes)
                 {
-                    for part in text.expose().split(',') {
-                        known.values.push(SecretText::from(part.trim()));
+                    let values = text.expose().split(',').map(|v| v.trim().to_owned());
+                    match name {
+                        "name" => known.names.extend(values),
+                        "phones" => known.phones.extend(values),
+                        "id_number" => known.id_numbers.extend(values),
+                        "address" => known.addresses.extend(values),
+                        _ => known.emails.extend(values),
                     }
                 }
             }
@@ -740,6 +800,7 @@ impl<'v> Session<'v> {
             is_accusation: c.is_accusation,
             created_at: now_ms(),
             created_by: self.user.name.clone(),
+            canary,
         };
         rec.set(
             MASKED_BUNDLE,
@@ -754,7 +815,7 @@ impl<'v> Session<'v> {
             id.0.to_vec(),
             postcard::to_stdvec(&rec).expect("record serialises"),
         );
-        let mut e = self.entry(Action::CaseOpen, Outcome::Allowed, None);
+        let mut e = self.entry(action, Outcome::Allowed, None);
         e.targets = std::iter::once(id)
             .chain(c.petitioners.iter().copied())
             .collect();
@@ -771,10 +832,36 @@ impl<'v> Session<'v> {
         };
         let meta = self.case_meta(&id, &rec)?;
         if let Err(d) = self.authorize_case(&meta) {
+            if meta.canary {
+                // A probe of a honey case is flagged even when refused.
+                let detail = match d {
+                    RecordDenial::Hidden => "accused_unit_firewall",
+                    _ => "not_assigned",
+                };
+                let err = match d {
+                    RecordDenial::Denied(den) => VaultError::Denied(den),
+                    _ => VaultError::NotFound(id),
+                };
+                return Err(self.deny_flagged(
+                    Action::CaseShow,
+                    vec![id],
+                    err,
+                    detail,
+                    canary_flag(true),
+                ));
+            }
             return Err(self.resolve_denial(Action::CaseShow, id, d));
         }
         let classes = self.readable(policy::readable_classes(self.user.role, false));
         let mut e = self.entry(Action::CaseShow, Outcome::Allowed, None);
+        e.flags = canary_flag(meta.canary);
+        if meta
+            .assigned_to
+            .as_deref()
+            .is_some_and(|h| h != self.user.name)
+        {
+            e.flags.push(audit::report::FLAG_UNASSIGNED_CASE.into());
+        }
         e.targets = vec![id];
         e.requested = CASE_SHOWN.iter().map(|s| (*s).to_owned()).collect();
         e.returned = classes.iter().map(|c| format!("class:{c}")).collect();
@@ -800,6 +887,7 @@ impl<'v> Session<'v> {
         }
         let mut e = self.entry(Action::CaseList, Outcome::Allowed, None);
         e.targets = visible.iter().map(|c| c.id).collect();
+        e.flags = canary_flag(visible.iter().any(|c| c.meta.canary));
         e.returned = vec!["class:meta".into()];
         let _proof = self.commit(&WriteSet::new(), &e)?;
         visible.sort_by(|a, b| a.meta.case_no.cmp(&b.meta.case_no));
@@ -873,6 +961,141 @@ impl<'v> Session<'v> {
         )?;
         Ok(audit::read_entries(self.vault.store.as_ref(), from, limit)?)
     }
+
+    /// Queries the audit log (auditor, admin): by record, actor, action, time, denials. The
+    /// query itself is logged first, with the record it asked about.
+    pub fn audit_query(&self, q: &audit::AuditQuery) -> Result<Vec<RecordedEntry>, VaultError> {
+        self.require(Action::AuditRead)?;
+        let mut e = self.entry(Action::AuditRead, Outcome::Allowed, None);
+        e.targets = q.record.into_iter().collect();
+        e.requested = describe_query(q);
+        self.commit(&WriteSet::new(), &e)?;
+        Ok(audit::query(self.vault.store.as_ref(), q)?)
+    }
+
+    /// Signs a checkpoint of the log as it stands after this request's own entry (auditor,
+    /// admin). Keep the result outside the vault: it is what catches a later truncation or
+    /// rollback.
+    pub fn audit_checkpoint(&self) -> Result<audit::Checkpoint, VaultError> {
+        self.require(Action::AuditCheckpoint)?;
+        let e = self.entry(Action::AuditCheckpoint, Outcome::Allowed, None);
+        let (_, cp) = self.commit_with(&WriteSet::new(), &e, true)?;
+        cp.ok_or(VaultError::Corrupt(
+            "this keyring carries no checkpoint signing key",
+        ))
+    }
+
+    /// Plants a honey petitioner with a case (admin): realistic synthetic values that no
+    /// officer has a reason to open. Any show, list or probe of them is flagged `canary` in
+    /// the audit log and reported as a high-severity finding. Nothing in what other roles
+    /// see marks them as canaries.
+    pub fn add_canary(&self) -> Result<(RecordId, RecordId), VaultError> {
+        self.require(Action::CanaryAdd)?;
+        let seed = u64::from_le_bytes(crypto::random_array()?);
+        let mut synth = crate::model::synth::Synth::new(seed);
+        let person = synth.person();
+        let case = synth.case_for(&person);
+        let p = NewPetitioner {
+            name: person.name.as_str().into(),
+            id_number: person.id_number.as_str().into(),
+            phones: vec![person.phone.as_str().into()],
+            address: Some(person.address.as_str().into()),
+            email: person.email.as_deref().map(SecretText::from),
+            ethnicity: Some(person.ethnicity.as_str().into()),
+        };
+        let pid = self.insert_petitioner(&p, Action::CanaryAdd, true)?;
+        let c = NewCase {
+            petitioners: vec![pid],
+            title: case.title.as_str().into(),
+            category: case.category.clone(),
+            channel: model::Channel::parse(case.channel)?,
+            content: case.content.as_str().into(),
+            demands: Some(case.demands.as_str().into()),
+            accused_unit: None,
+            is_accusation: false,
+        };
+        let cid = self.insert_case(&c, Action::CanaryAdd, true)?;
+        Ok((pid, cid))
+    }
+
+    /// The compliance report over the entries in the options' period (auditor, admin).
+    pub fn audit_report(
+        &self,
+        opts: &audit::report::ReportOptions,
+    ) -> Result<audit::report::Report, VaultError> {
+        self.require(Action::AuditReport)?;
+        self.commit(
+            &WriteSet::new(),
+            &self.entry(Action::AuditReport, Outcome::Allowed, None),
+        )?;
+        let q = audit::AuditQuery {
+            since_ms: opts.since_ms,
+            until_ms: opts.until_ms,
+            ..Default::default()
+        };
+        let entries = audit::query(self.vault.store.as_ref(), &q)?;
+        Ok(audit::report::build(&entries, opts))
+    }
+
+    /// Exports the whole log for offline verification (auditor, admin), with a checkpoint
+    /// signed at export.
+    pub fn audit_bundle(&self) -> Result<audit::Bundle, VaultError> {
+        self.require(Action::AuditExport)?;
+        let e = self.entry(Action::AuditExport, Outcome::Allowed, None);
+        self.commit_with(&WriteSet::new(), &e, true)?;
+        let store = self.vault.store.as_ref();
+        let mut entries = Vec::new();
+        let mut start = 0u64;
+        loop {
+            let batch = store.range(
+                Tree::Audit,
+                &start.to_be_bytes(),
+                &u64::MAX.to_be_bytes(),
+                4096,
+            )?;
+            let Some((last, _)) = batch.last() else { break };
+            start = u64::from_be_bytes(
+                last.as_slice()
+                    .try_into()
+                    .map_err(|_| VaultError::Corrupt("audit key"))?,
+            ) + 1;
+            entries.extend(batch.into_iter().map(|(_, v)| v));
+        }
+        Ok(audit::Bundle {
+            vault_id: self.vault.vault_id,
+            public_key: self.vault.checkpoint_public_key,
+            entries,
+            checkpoints: audit::stored_checkpoints(store)?,
+        })
+    }
+}
+
+fn canary_flag(canary: bool) -> Vec<String> {
+    if canary {
+        vec![audit::report::FLAG_CANARY.into()]
+    } else {
+        vec![]
+    }
+}
+
+fn describe_query(q: &audit::AuditQuery) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(a) = &q.actor {
+        out.push(format!("actor:{a}"));
+    }
+    if let Some(a) = q.action {
+        out.push(format!("action:{}", a.as_str()));
+    }
+    if let Some(t) = q.since_ms {
+        out.push(format!("since:{t}"));
+    }
+    if let Some(t) = q.until_ms {
+        out.push(format!("until:{t}"));
+    }
+    if q.denied {
+        out.push("denied".into());
+    }
+    out
 }
 
 /// Decodes a stored record and checks its structure: known format, only the field names of

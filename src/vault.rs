@@ -24,6 +24,8 @@ pub struct VaultOptions {
     pub kdf: KdfParams,
     /// sled page-cache size in bytes.
     pub cache_bytes: u64,
+    /// When sessions sign automatic audit checkpoints.
+    pub checkpoints: audit::CheckpointPolicy,
 }
 
 impl Default for VaultOptions {
@@ -31,6 +33,7 @@ impl Default for VaultOptions {
         VaultOptions {
             kdf: KdfParams::DEFAULT,
             cache_bytes: 64 * 1024 * 1024,
+            checkpoints: audit::CheckpointPolicy::default(),
         }
     }
 }
@@ -43,6 +46,7 @@ impl VaultOptions {
         VaultOptions {
             kdf: KdfParams::INSECURE_TEST_ONLY,
             cache_bytes: 8 * 1024 * 1024,
+            checkpoints: audit::CheckpointPolicy::default(),
         }
     }
 }
@@ -52,6 +56,8 @@ pub(crate) struct Header {
     pub format: u32,
     pub vault_id: [u8; 16],
     pub created_at: i64,
+    /// Ed25519 public key of the audit checkpoints.
+    pub checkpoint_public_key: [u8; 32],
 }
 
 /// A user as stored: no secret in the clear (the keyring is wrapped).
@@ -84,6 +90,7 @@ pub struct UserInfo {
 pub struct Vault {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) vault_id: [u8; 16],
+    pub(crate) checkpoint_public_key: [u8; 32],
     pub(crate) options: VaultOptions,
     pub(crate) case_counter: Mutex<()>,
     dir: Option<PathBuf>,
@@ -187,12 +194,18 @@ impl Vault {
             .map_err(|e| VaultError::Store(crate::store::StoreError::Io(e.to_string())))?;
         let store = SledStore::open(dir, options.cache_bytes)?;
         let vault_id: [u8; 16] = crypto::random_array()?;
+        let keyring = Keyring::generate_all()?;
+        let checkpoint_public_key = keyring
+            .signing_key()
+            .expect("a new keyring carries the signing key")
+            .verifying_key()
+            .to_bytes();
         let header = Header {
             format: FORMAT,
             vault_id,
             created_at: now_ms(),
+            checkpoint_public_key,
         };
-        let keyring = Keyring::generate_all()?;
         let admin_rec = make_user(
             &vault_id,
             admin,
@@ -202,7 +215,11 @@ impl Vault {
             passphrase,
             &options,
         )?;
-        let k0 = AuditKey::generate()?;
+        let k0 = AuditKey::new(
+            crypto::DerivedKey::generate()?,
+            checkpoint_public_key,
+            vault_id,
+        );
         let mut writes = WriteSet::new();
         writes.put(
             Tree::Meta,
@@ -219,6 +236,7 @@ impl Vault {
         let vault = Vault {
             store: Arc::new(store),
             vault_id,
+            checkpoint_public_key,
             options,
             case_counter: Mutex::new(()),
             dir: Some(dir.to_path_buf()),
@@ -231,7 +249,7 @@ impl Vault {
             Outcome::Allowed,
             None,
         );
-        audit::commit(vault.store.as_ref(), &WriteSet::new(), &entry)
+        audit::commit(vault.store.as_ref(), &WriteSet::new(), &entry, None)
             .map_err(VaultError::AuditFailed)?;
         tighten_permissions(dir)
             .map_err(|e| VaultError::Store(crate::store::StoreError::Io(e.to_string())))?;
@@ -265,6 +283,7 @@ impl Vault {
         Ok(Vault {
             store,
             vault_id: header.vault_id,
+            checkpoint_public_key: header.checkpoint_public_key,
             options,
             case_counter: Mutex::new(()),
             dir,
@@ -322,7 +341,7 @@ impl Vault {
             Outcome::Allowed,
             None,
         );
-        audit::commit(self.store.as_ref(), &WriteSet::new(), &entry)
+        audit::commit(self.store.as_ref(), &WriteSet::new(), &entry, None)
             .map_err(VaultError::AuditFailed)?;
         Ok(Session::new(self, record, keyring, session_id))
     }
@@ -342,7 +361,7 @@ impl Vault {
             Outcome::Denied,
             Some(detail),
         );
-        audit::commit(self.store.as_ref(), &WriteSet::new(), &entry)
+        audit::commit(self.store.as_ref(), &WriteSet::new(), &entry, None)
             .map_err(VaultError::AuditFailed)?;
         Ok(())
     }
@@ -407,13 +426,32 @@ impl Vault {
         Ok(format!("XF{year}-{next:06}"))
     }
 
-    /// Verifies the audit log (chain, and MACs when the officer's key is given). Needs no
-    /// session and no data key.
+    /// Verifies the audit log: hash chain, head, the checkpoints stored in the vault, the
+    /// MACs and the pinned checkpoint key when the officer's key is given, and any external
+    /// checkpoints (e.g. the one the officer keeps). Needs no session and no data key.
     pub fn verify_audit(
         &self,
         officer_key: Option<&AuditKey>,
+        external: &[audit::Checkpoint],
     ) -> Result<audit::VerifyReport, audit::VerifyError> {
-        audit::verify_log(self.store.as_ref(), officer_key)
+        audit::verify_log(
+            self.store.as_ref(),
+            &self.vault_id,
+            &self.checkpoint_public_key,
+            officer_key,
+            external,
+        )
+    }
+
+    /// The vault id.
+    pub fn id(&self) -> [u8; 16] {
+        self.vault_id
+    }
+
+    /// The public key that verifies this vault's audit checkpoints (as the vault says; the
+    /// officer's key file pins the original).
+    pub fn checkpoint_public_key(&self) -> [u8; 32] {
+        self.checkpoint_public_key
     }
 }
 

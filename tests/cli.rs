@@ -46,7 +46,7 @@ fn setup() -> Setup {
         .assert()
         .success()
         .stdout(predicate::str::contains("created vault"));
-    assert_eq!(std::fs::read_to_string(&key).unwrap().trim().len(), 64);
+    assert!(petition_vault::AuditKey::from_text(&std::fs::read_to_string(&key).unwrap()).is_ok());
     for (user, role, unit) in [
         ("reg", "registrar", "信访局"),
         ("han", "handler", "信访局"),
@@ -357,4 +357,283 @@ fn audit_log_and_verify() {
         .assert()
         .success()
         .stdout(predicate::str::starts_with("ok: "));
+}
+
+fn log_json(dir: &Path, args: &[&str]) -> Vec<Value> {
+    let out = pvault(dir, Some("aud"))
+        .args(["--json", "audit", "log"])
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    json_of(&out).as_array().unwrap().clone()
+}
+
+/// Every CLI read path leaves exactly the entries expected, in order, and nothing more.
+#[test]
+fn each_cli_read_path_leaves_exactly_its_entries() {
+    let s = setup();
+    let before = log_json(&s.dir, &["--last", "1"])[0]["seq"]
+        .as_u64()
+        .unwrap();
+    let run = |user: &str, args: &[&str]| {
+        let _ = pvault(&s.dir, Some(user)).args(args).assert();
+    };
+    run("han", &["case", "show", &s.case]);
+    run("han", &["petitioner", "show", &s.petitioner]);
+    run("acc", &["case", "show", &s.case]);
+    run("ana", &["case", "list"]);
+    run(
+        "sup",
+        &[
+            "petitioner",
+            "show",
+            &s.petitioner,
+            "--reveal",
+            "--reason",
+            "核实身份",
+        ],
+    );
+    let after = log_json(&s.dir, &["--last", "20"]);
+    let new: Vec<(String, String, String, String)> = after
+        .iter()
+        .filter(|e| e["seq"].as_u64().unwrap() > before)
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap().to_owned(),
+                e["action"].as_str().unwrap().to_owned(),
+                e["outcome"].as_str().unwrap().to_owned(),
+                e["targets"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t.as_str().unwrap()[..8].to_owned())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            )
+        })
+        .collect();
+    let c = &s.case[..8];
+    let p = &s.petitioner[..8];
+    let expect = |a: &str, b: &str, c: &str, d: &str| {
+        (a.to_owned(), b.to_owned(), c.to_owned(), d.to_owned())
+    };
+    assert_eq!(
+        new,
+        vec![
+            // (the first query's own entries come before `before`: a read is logged first)
+            expect("han", "unlock", "allowed", ""),
+            expect("han", "case_show", "allowed", c),
+            expect("han", "unlock", "allowed", ""),
+            expect("han", "petitioner_show", "allowed", p),
+            expect("acc", "unlock", "allowed", ""),
+            expect("acc", "case_show", "denied", c),
+            expect("ana", "unlock", "allowed", ""),
+            expect("ana", "case_list", "allowed", c),
+            expect("sup", "unlock", "allowed", ""),
+            expect("sup", "petitioner_reveal", "allowed", p),
+            expect("aud", "unlock", "allowed", ""),
+            expect("aud", "audit_read", "allowed", ""),
+        ]
+    );
+}
+
+#[test]
+fn audit_log_filters_checkpoint_export_and_offline_verify() {
+    let s = setup();
+    pvault(&s.dir, Some("acc"))
+        .args(["case", "show", &s.case])
+        .assert()
+        .code(5);
+    let by_record = log_json(&s.dir, &["--record", &s.case]);
+    assert!(by_record.len() >= 3);
+    assert!(by_record.iter().all(|e| {
+        e["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == s.case.as_str())
+    }));
+    let denied = log_json(&s.dir, &["--denied"]);
+    assert!(!denied.is_empty() && denied.iter().all(|e| e["outcome"] == "denied"));
+    assert!(
+        denied
+            .iter()
+            .any(|e| e["actor"] == "acc" && e["detail"] == "accused_unit_firewall")
+    );
+    let by_actor = log_json(&s.dir, &["--actor", "acc", "--action", "case_show"]);
+    assert_eq!(by_actor.len(), 1);
+    assert!(log_json(&s.dir, &["--since", "2000-01-01", "--until", "2000-01-02"]).is_empty());
+    pvault(&s.dir, Some("aud"))
+        .args(["audit", "log", "--action", "peek"])
+        .assert()
+        .code(8)
+        .stderr(predicate::str::contains("unknown action"));
+    pvault(&s.dir, Some("aud"))
+        .args(["audit", "log", "--since", "yesterday"])
+        .assert()
+        .code(8)
+        .stderr(predicate::str::contains("bad time"));
+
+    let tmp = s.dir.parent().unwrap();
+    let cp = tmp.join("cp.json");
+    let bundle = tmp.join("log.bundle");
+    let key = tmp.join("officer.key");
+    pvault(&s.dir, Some("aud"))
+        .args(["audit", "checkpoint", "--out"])
+        .arg(&cp)
+        .assert()
+        .success();
+    pvault(&s.dir, Some("aud"))
+        .args(["audit", "export", "--out"])
+        .arg(&bundle)
+        .assert()
+        .success();
+    pvault(&s.dir, Some("han"))
+        .args(["audit", "export", "--out"])
+        .arg(tmp.join("x"))
+        .assert()
+        .code(4);
+    // offline: no vault at all
+    pvault(&tmp.join("no-vault-here"), None)
+        .args(["audit", "verify", "--bundle"])
+        .arg(&bundle)
+        .arg("--audit-key")
+        .arg(&key)
+        .arg("--checkpoint")
+        .arg(&cp)
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("ok: "));
+    // a truncated bundle is refused
+    let bytes = std::fs::read(&bundle).unwrap();
+    std::fs::write(tmp.join("short.bundle"), &bytes[..bytes.len() - 40]).unwrap();
+    pvault(&s.dir, None)
+        .args(["audit", "verify", "--bundle"])
+        .arg(tmp.join("short.bundle"))
+        .assert()
+        .code(7)
+        .stderr(predicate::str::contains("truncated or corrupted"));
+    // the live vault verifies against the checkpoint, with the key
+    pvault(&s.dir, None)
+        .args(["--json", "audit", "verify", "--audit-key"])
+        .arg(&key)
+        .arg("--checkpoint")
+        .arg(&cp)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"key_pinned\":true"));
+}
+
+#[test]
+fn verify_names_the_first_bad_entry() {
+    let s = setup();
+    {
+        let vault =
+            petition_vault::Vault::open(&s.dir, petition_vault::VaultOptions::insecure_for_tests())
+                .unwrap();
+        let store = vault.store();
+        let mut w = petition_vault::store::WriteSet::new();
+        w.delete(
+            petition_vault::store::Tree::Audit,
+            5u64.to_be_bytes().to_vec(),
+        );
+        store.commit_unaudited(&w).unwrap();
+    }
+    pvault(&s.dir, None)
+        .args(["audit", "verify"])
+        .assert()
+        .code(7)
+        .stderr(predicate::str::contains("entry 5: gap"));
+}
+
+#[test]
+fn canary_touch_is_flagged() {
+    let s = setup();
+    let out = pvault(&s.dir, Some("admin"))
+        .args(["--json", "canary", "add"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v = json_of(&out);
+    let canary = v["petitioner"].as_str().unwrap().to_owned();
+    pvault(&s.dir, Some("reg"))
+        .args(["petitioner", "show", &canary])
+        .assert()
+        .success();
+    let hits = log_json(&s.dir, &["--record", &canary]);
+    let show = hits
+        .iter()
+        .find(|e| e["action"] == "petitioner_show")
+        .unwrap();
+    assert_eq!(show["actor"], "reg");
+    let entries = log_json(&s.dir, &["--actor", "reg", "--last", "1"]);
+    assert_eq!(entries[0]["flags"], serde_json::json!(["canary"]));
+    // nothing the registrar sees marks it
+    pvault(&s.dir, Some("reg"))
+        .args(["--json", "petitioner", "show", &canary])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("canary").not());
+}
+
+#[test]
+fn report_flags_reveals_denials_and_canaries() {
+    let s = setup();
+    let out = pvault(&s.dir, Some("admin"))
+        .args(["--json", "canary", "add"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let canary_case = json_of(&out)["case"].as_str().unwrap().to_owned();
+    pvault(&s.dir, Some("sup"))
+        .args(["case", "show", &canary_case])
+        .assert()
+        .success();
+    pvault(&s.dir, Some("sup"))
+        .args([
+            "petitioner",
+            "show",
+            &s.petitioner,
+            "--reveal",
+            "--reason",
+            "核实身份",
+        ])
+        .assert()
+        .success();
+    for _ in 0..3 {
+        pvault(&s.dir, Some("acc"))
+            .args(["case", "show", &s.case])
+            .assert()
+            .code(5);
+    }
+    let html = s.dir.parent().unwrap().join("report.html");
+    let out = pvault(&s.dir, Some("aud"))
+        .args(["--json", "audit", "report", "--html"])
+        .arg(&html)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let r = json_of(&out);
+    assert_eq!(r["canary"][0]["user"], "sup");
+    assert_eq!(r["reveals"][0]["user"], "sup");
+    assert_eq!(r["reveals"][0]["reason"], "核实身份");
+    assert_eq!(r["repeated_denials"][0]["user"], "acc");
+    assert_eq!(r["findings"][0]["severity"], "high");
+    assert_eq!(r["findings"][0]["code"], "canary");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<svg") && page.contains("sup"));
+    assert!(!page.contains(NAME) && !page.contains(PHONE));
+    pvault(&s.dir, Some("ana"))
+        .args(["audit", "report"])
+        .assert()
+        .code(4);
 }

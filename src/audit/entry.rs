@@ -75,7 +75,10 @@ impl Entry {
 }
 
 /// An entry as stored: with its chain links and MAC.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Stored bytes: `prev (32) | hash (32) | mac (32) | canonical entry`. Verification hashes
+/// the canonical bytes as stored, without decoding and re-encoding them.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordedEntry {
     /// The entry.
     pub entry: Entry,
@@ -85,4 +88,137 @@ pub struct RecordedEntry {
     pub hash: [u8; 32],
     /// The forward-secure MAC of `hash`.
     pub mac: [u8; 32],
+}
+
+const LINKS: usize = 96;
+
+impl RecordedEntry {
+    /// The stored bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let canonical = self.entry.canonical();
+        let mut out = Vec::with_capacity(LINKS + canonical.len());
+        out.extend_from_slice(&self.prev);
+        out.extend_from_slice(&self.hash);
+        out.extend_from_slice(&self.mac);
+        out.extend_from_slice(&canonical);
+        out
+    }
+
+    /// Decodes stored bytes.
+    pub fn decode(bytes: &[u8]) -> Option<RecordedEntry> {
+        let raw = RawEntry::parse(bytes)?;
+        Some(RecordedEntry {
+            entry: postcard::from_bytes(raw.canonical).ok()?,
+            prev: *raw.prev,
+            hash: *raw.hash,
+            mac: *raw.mac,
+        })
+    }
+}
+
+/// A stored entry seen without decoding it.
+pub(crate) struct RawEntry<'a> {
+    pub prev: &'a [u8; 32],
+    pub hash: &'a [u8; 32],
+    pub mac: &'a [u8; 32],
+    pub canonical: &'a [u8],
+}
+
+impl<'a> RawEntry<'a> {
+    pub fn parse(bytes: &'a [u8]) -> Option<RawEntry<'a>> {
+        if bytes.len() <= LINKS {
+            return None;
+        }
+        Some(RawEntry {
+            prev: bytes[0..32].try_into().ok()?,
+            hash: bytes[32..64].try_into().ok()?,
+            mac: bytes[64..96].try_into().ok()?,
+            canonical: &bytes[LINKS..],
+        })
+    }
+
+    /// The sequence number: the first field of the canonical encoding (a postcard varint).
+    pub fn seq(&self) -> Option<u64> {
+        let mut value = 0u64;
+        for (i, b) in self.canonical.iter().take(10).enumerate() {
+            value |= u64::from(b & 0x7f) << (7 * i);
+            if b & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Format vector: a fixed entry → fixed stored bytes. A change here changes every
+    /// hash in every log: it needs a new format number and a reader for format 1.
+    #[test]
+    fn audit_entry_format_vector() {
+        let e = Entry {
+            seq: 42,
+            time_ms: 1_764_000_000_000,
+            session: [7; 8],
+            actor: "sun.auditor".into(),
+            role: Some(Role::Supervisor),
+            action: Action::PetitionerReveal,
+            targets: vec![RecordId([0xab; 16])],
+            requested: vec!["id_number".into()],
+            returned: vec!["class:identity".into()],
+            purpose: Some("verify_identity".into()),
+            case_ref: Some(RecordId([0xcd; 16])),
+            reason: Some("核实身份".into()),
+            outcome: Outcome::Allowed,
+            detail: None,
+            flags: vec!["unassigned_case".into()],
+        };
+        let r = RecordedEntry {
+            entry: e,
+            prev: [1; 32],
+            hash: [2; 32],
+            mac: [3; 32],
+        };
+        let expected = include_str!("../../tests/vectors/audit_entry_v1.hex").trim();
+        assert_eq!(hex::encode(r.encode()), expected);
+        let hash = super::super::chain_hash(&[1; 32], &r.entry.canonical());
+        assert_eq!(
+            hex::encode(hash),
+            include_str!("../../tests/vectors/audit_entry_v1.hash").trim()
+        );
+    }
+
+    #[test]
+    fn raw_seq_reads_the_varint() {
+        for seq in [0u64, 1, 127, 128, 300, 1 << 40, u64::MAX] {
+            let e = Entry {
+                seq,
+                time_ms: 1,
+                session: [0; 8],
+                actor: "a".into(),
+                role: None,
+                action: Action::Unlock,
+                targets: vec![],
+                requested: vec![],
+                returned: vec![],
+                purpose: None,
+                case_ref: None,
+                reason: None,
+                outcome: Outcome::Allowed,
+                detail: None,
+                flags: vec![],
+            };
+            let r = RecordedEntry {
+                entry: e,
+                prev: [1; 32],
+                hash: [2; 32],
+                mac: [3; 32],
+            };
+            let bytes = r.encode();
+            assert_eq!(RawEntry::parse(&bytes).unwrap().seq(), Some(seq));
+            assert_eq!(RecordedEntry::decode(&bytes).unwrap(), r);
+        }
+    }
 }

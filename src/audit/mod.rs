@@ -1,27 +1,37 @@
 //! The access log: every look at a record leaves an entry that is committed before any
 //! plaintext is returned, in the same transaction as any write it describes.
 //!
-//! Integrity has two layers here (signed checkpoints come with the audit issue):
+//! Integrity has three layers:
 //! - a hash chain: `hash_i = SHA-256("pv-audit-v1" | hash_{i-1} | canonical(entry_i))`;
-//! - a forward-secure MAC: `mac_i = HMAC-SHA256(k_i, hash_i)`, `k_{i+1} = SHA-256("pv-audit-evolve" | k_i)`.
-//!   `k_0` is handed to the compliance officer at `init` and not kept; the vault keeps
-//!   only the current key, so an intruder who reads it cannot re-MAC earlier entries.
+//! - a forward-secure MAC: `mac_i = HMAC-SHA256(k_i, "pv-audit-mac" | hash_i)`,
+//!   `k_{i+1} = SHA-256("pv-audit-evolve" | k_i)`. `k_0` is handed to the compliance officer
+//!   at `init` and not kept; the vault keeps only the current key, so an intruder who reads
+//!   it cannot re-MAC earlier entries;
+//! - Ed25519-signed [`Checkpoint`]s of (size, head hash), made automatically every N entries
+//!   or minutes and on demand, and exported outside the vault.
 //!
 //! Entries hold ids and codes only — never a name, ID number, phone, address or text.
 
+mod bundle;
+mod checkpoint;
 mod entry;
+pub mod report;
 mod verify;
 
+pub use bundle::{Bundle, read_bundle, write_bundle};
+pub use checkpoint::Checkpoint;
 pub use entry::{Entry, Outcome, RecordedEntry};
-pub use verify::{VerifyError, VerifyReport, verify_log};
+pub use verify::{VerifyError, VerifyReport, verify_bundle, verify_log};
 
 use crate::crypto::{self, DerivedKey};
+use crate::model::RecordId;
+use crate::policy::Action;
 use crate::store::{AUDIT_HEAD_KEY, AuditAppend, Store, StoreError, Tree, WriteSet};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-/// Proof that an audit entry describing an access is durably committed. Only
-/// [`commit`] makes one; the gate's decrypt functions take it as an argument, so a read
+/// Proof that an audit entry describing an access is durably committed. Only the audit
+/// commit makes one; the gate's decrypt functions take it as an argument, so a read
 /// path that skips the log does not compile.
 #[derive(Debug)]
 pub struct AuditCommitted {
@@ -35,46 +45,112 @@ impl AuditCommitted {
     }
 }
 
-/// The chain head: next sequence number, last hash, current forward-secure MAC key.
+/// The chain head: next sequence number, last hash, current forward-secure MAC key, and
+/// when the last automatic checkpoint was made.
 #[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 pub(crate) struct Head {
     pub next_seq: u64,
     pub hash: [u8; 32],
     pub mac_key: [u8; 32],
+    pub last_checkpoint_size: u64,
+    pub last_checkpoint_ms: i64,
+}
+
+impl Head {
+    pub(crate) fn read(store: &dyn Store) -> Result<Head, StoreError> {
+        let bytes = store
+            .get(Tree::Meta, AUDIT_HEAD_KEY)?
+            .ok_or_else(|| StoreError::Audit("the audit head is missing".into()))?;
+        postcard::from_bytes(&bytes)
+            .map_err(|_| StoreError::Audit("the audit head is unreadable".into()))
+    }
 }
 
 /// The hash that precedes the first entry.
 pub const GENESIS_HASH: [u8; 32] = [0u8; 32];
 
-/// The compliance officer's audit key `k_0`: verifies the forward-secure MACs.
-pub struct AuditKey(DerivedKey);
+/// The compliance officer's audit key: the first MAC key `k_0`, the vault's checkpoint
+/// public key (pinned, so a replaced key in the vault is noticed) and the vault id.
+pub struct AuditKey {
+    mac_key: DerivedKey,
+    /// The vault's Ed25519 checkpoint public key.
+    pub public_key: [u8; 32],
+    /// The vault id.
+    pub vault_id: [u8; 16],
+}
 
 impl std::fmt::Debug for AuditKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AuditKey([redacted])")
+        f.debug_struct("AuditKey")
+            .field("mac_key", &"[redacted]")
+            .field("vault_id", &hex::encode(self.vault_id))
+            .finish()
     }
 }
 
+const KEY_FILE_TAG: &str = "petition-vault audit key v1";
+
 impl AuditKey {
-    pub(crate) fn generate() -> Result<AuditKey, crypto::CryptoError> {
-        Ok(AuditKey(DerivedKey::generate()?))
+    pub(crate) fn new(mac_key: DerivedKey, public_key: [u8; 32], vault_id: [u8; 16]) -> AuditKey {
+        AuditKey {
+            mac_key,
+            public_key,
+            vault_id,
+        }
     }
 
-    /// Hex text for the officer's key file.
-    pub fn to_hex(&self) -> zeroize::Zeroizing<String> {
-        zeroize::Zeroizing::new(hex::encode(self.0.expose()))
+    /// The key file's text (keep it away from the vault machine).
+    pub fn to_text(&self) -> zeroize::Zeroizing<String> {
+        zeroize::Zeroizing::new(format!(
+            "{KEY_FILE_TAG}\nvault {}\nmac-key {}\npublic-key {}\n",
+            hex::encode(self.vault_id),
+            hex::encode(self.mac_key.expose()),
+            hex::encode(self.public_key)
+        ))
     }
 
-    /// Parses a key file's text (64 hex digits).
-    pub fn from_hex(text: &str) -> Option<AuditKey> {
-        let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
-        hex::decode_to_slice(text.trim(), bytes.as_mut_slice()).ok()?;
-        Some(AuditKey(DerivedKey::from_bytes(*bytes)))
+    /// Parses a key file.
+    pub fn from_text(text: &str) -> Result<AuditKey, String> {
+        let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+        if lines.next() != Some(KEY_FILE_TAG) {
+            return Err(format!(
+                "not an audit key file (first line must be \"{KEY_FILE_TAG}\")"
+            ));
+        }
+        let mut vault_id = None;
+        let mut mac = None;
+        let mut public = None;
+        for line in lines {
+            let (k, v) = line
+                .split_once(' ')
+                .ok_or("malformed audit key file line")?;
+            match k {
+                "vault" => vault_id = Some(decode_hex::<16>(v)?),
+                "mac-key" => mac = Some(decode_hex::<32>(v)?),
+                "public-key" => public = Some(decode_hex::<32>(v)?),
+                _ => return Err("unknown line in the audit key file".into()),
+            }
+        }
+        match (vault_id, mac, public) {
+            (Some(vault_id), Some(mut mac), Some(public_key)) => {
+                let key = DerivedKey::from_bytes(mac);
+                mac.zeroize();
+                Ok(AuditKey::new(key, public_key, vault_id))
+            }
+            _ => Err("the audit key file lacks the vault, mac-key or public-key line".into()),
+        }
     }
 
-    pub(crate) fn bytes(&self) -> &[u8; 32] {
-        self.0.expose()
+    pub(crate) fn mac_bytes(&self) -> &[u8; 32] {
+        self.mac_key.expose()
     }
+}
+
+fn decode_hex<const N: usize>(s: &str) -> Result<[u8; N], String> {
+    let mut out = [0u8; N];
+    hex::decode_to_slice(s.trim(), &mut out)
+        .map_err(|_| format!("expected {} hex digits", 2 * N))?;
+    Ok(out)
 }
 
 pub(crate) fn evolve(key: &[u8; 32]) -> [u8; 32] {
@@ -89,12 +165,14 @@ pub(crate) fn entry_mac(key: &[u8; 32], hash: &[u8; 32]) -> [u8; 32] {
     crypto::hmac_sha256(key, &[b"pv-audit-mac", hash])
 }
 
-/// The writes that start an empty log with officer key `k_0`.
+/// The writes that start an empty log with the officer's first MAC key.
 pub(crate) fn genesis_writes(k0: &AuditKey, writes: &mut WriteSet) {
     let head = Head {
         next_seq: 0,
         hash: GENESIS_HASH,
-        mac_key: *k0.bytes(),
+        mac_key: *k0.mac_bytes(),
+        last_checkpoint_size: 0,
+        last_checkpoint_ms: 0,
     };
     writes.put(
         Tree::Meta,
@@ -103,61 +181,134 @@ pub(crate) fn genesis_writes(k0: &AuditKey, writes: &mut WriteSet) {
     );
 }
 
+/// When automatic checkpoints are made.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckpointPolicy {
+    /// After this many entries since the last one.
+    pub every_entries: u64,
+    /// Or after this many milliseconds.
+    pub every_ms: i64,
+}
+
+impl Default for CheckpointPolicy {
+    fn default() -> Self {
+        CheckpointPolicy {
+            every_entries: 1000,
+            every_ms: 10 * 60 * 1000,
+        }
+    }
+}
+
+/// What a session lends the commit to sign automatic checkpoints.
+pub(crate) struct Signer<'a> {
+    pub key: &'a ed25519_dalek::SigningKey,
+    pub vault_id: [u8; 16],
+    pub policy: CheckpointPolicy,
+    /// Force a checkpoint on this commit (on-demand `audit checkpoint`).
+    pub force: bool,
+}
+
+/// Key prefix of the checkpoints kept in the vault (`Tree::Meta`).
+pub(crate) const CHECKPOINT_PREFIX: &[u8] = b"checkpoint/";
+
+fn index_keys(entry: &Entry, seq: u64) -> Vec<Vec<u8>> {
+    let mut keys = Vec::with_capacity(entry.targets.len() + 1);
+    for t in &entry.targets {
+        let mut k = Vec::with_capacity(25);
+        k.push(b'r');
+        k.extend_from_slice(&t.0);
+        k.extend_from_slice(&seq.to_be_bytes());
+        keys.push(k);
+    }
+    let mut k = Vec::with_capacity(entry.actor.len() + 10);
+    k.push(b'a');
+    k.extend_from_slice(entry.actor.as_bytes());
+    k.push(0);
+    k.extend_from_slice(&seq.to_be_bytes());
+    keys.push(k);
+    keys
+}
+
 /// Appends `entry` (its `seq` is assigned here) together with `writes`, atomically and
-/// durably. On any failure nothing is written and no proof is returned: the caller must
-/// not return plaintext (fail closed).
+/// durably, with its index entries and, when due, a signed checkpoint. On any failure
+/// nothing is written and no proof is returned: the caller must not return plaintext.
 pub(crate) fn commit(
     store: &dyn Store,
     writes: &WriteSet,
     entry: &Entry,
-) -> Result<AuditCommitted, StoreError> {
-    let seq_cell = std::cell::Cell::new(0u64);
+    signer: Option<&Signer<'_>>,
+) -> Result<(AuditCommitted, Option<Checkpoint>), StoreError> {
+    let out = std::cell::RefCell::new((0u64, None::<Checkpoint>));
     let build = |head: Option<&[u8]>| -> Result<AuditAppend, StoreError> {
         let head: Head = head
             .and_then(|h| postcard::from_bytes(h).ok())
             .ok_or_else(|| StoreError::Audit("the audit head is missing or unreadable".into()))?;
         let mut e = entry.clone();
         e.seq = head.next_seq;
-        let canonical = e.canonical();
-        let hash = chain_hash(&head.hash, &canonical);
+        let hash = chain_hash(&head.hash, &e.canonical());
         let mac = entry_mac(&head.mac_key, &hash);
+        let size = head.next_seq + 1;
+        let mut extra: Vec<(Tree, Vec<u8>, Vec<u8>)> = index_keys(&e, e.seq)
+            .into_iter()
+            .map(|k| (Tree::AuditIndex, k, Vec::new()))
+            .collect();
+        let mut checkpoint = None;
+        let (mut cp_size, mut cp_ms) = (head.last_checkpoint_size, head.last_checkpoint_ms);
+        if let Some(s) = signer {
+            let due = size - head.last_checkpoint_size >= s.policy.every_entries
+                || e.time_ms - head.last_checkpoint_ms >= s.policy.every_ms;
+            if s.force || due {
+                let cp = Checkpoint::sign(s.key, s.vault_id, size, hash, e.time_ms);
+                let mut key = CHECKPOINT_PREFIX.to_vec();
+                key.extend_from_slice(&size.to_be_bytes());
+                extra.push((
+                    Tree::Meta,
+                    key,
+                    postcard::to_stdvec(&cp).expect("checkpoint serialises"),
+                ));
+                (cp_size, cp_ms) = (size, e.time_ms);
+                checkpoint = Some(cp);
+            }
+        }
+        let new_head = Head {
+            next_seq: size,
+            hash,
+            mac_key: evolve(&head.mac_key),
+            last_checkpoint_size: cp_size,
+            last_checkpoint_ms: cp_ms,
+        };
+        let seq = e.seq;
         let recorded = RecordedEntry {
             entry: e,
             prev: head.hash,
             hash,
             mac,
         };
-        let new_head = Head {
-            next_seq: head.next_seq + 1,
-            hash,
-            mac_key: evolve(&head.mac_key),
-        };
-        seq_cell.set(head.next_seq);
+        *out.borrow_mut() = (seq, checkpoint);
         Ok(AuditAppend {
-            key: head.next_seq.to_be_bytes().to_vec(),
-            entry: postcard::to_stdvec(&recorded).expect("entry serialises"),
+            key: seq.to_be_bytes().to_vec(),
+            entry: recorded.encode(),
             head: postcard::to_stdvec(&new_head).expect("head serialises"),
+            extra,
         })
     };
     store.commit(writes, &build)?;
-    Ok(AuditCommitted {
-        seq: seq_cell.get(),
-    })
-}
-
-/// Formats an entry time (unix ms) as RFC 3339 UTC.
-pub fn format_time(ms: i64) -> String {
-    crate::session::format_ms(ms)
+    let (seq, cp) = out.into_inner();
+    Ok((AuditCommitted { seq }, cp))
 }
 
 /// Number of entries committed (the head's next sequence number).
 pub fn log_len(store: &dyn Store) -> Result<u64, StoreError> {
-    let head = store
-        .get(Tree::Meta, AUDIT_HEAD_KEY)?
-        .ok_or_else(|| StoreError::Audit("the audit head is missing".into()))?;
-    let head: Head = postcard::from_bytes(&head)
-        .map_err(|_| StoreError::Audit("the audit head is unreadable".into()))?;
-    Ok(head.next_seq)
+    Ok(Head::read(store)?.next_seq)
+}
+
+fn decode_entry(key: &[u8], value: &[u8]) -> Result<RecordedEntry, StoreError> {
+    RecordedEntry::decode(value).ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "audit entry at key {} does not decode",
+            hex::encode(key)
+        ))
+    })
 }
 
 /// Reads entries `[from, from + limit)` in order.
@@ -174,13 +325,140 @@ pub fn read_entries(
             limit,
         )?
         .into_iter()
-        .map(|(k, v)| {
-            postcard::from_bytes(&v).map_err(|_| {
-                StoreError::Corrupt(format!(
-                    "audit entry at key {} does not decode",
-                    hex::encode(k)
-                ))
-            })
+        .map(|(k, v)| decode_entry(&k, &v))
+        .collect()
+}
+
+/// The checkpoints kept inside the vault, oldest first.
+pub fn stored_checkpoints(store: &dyn Store) -> Result<Vec<Checkpoint>, StoreError> {
+    store
+        .scan_prefix(Tree::Meta, CHECKPOINT_PREFIX)?
+        .into_iter()
+        .map(|(_, v)| {
+            postcard::from_bytes(&v)
+                .map_err(|_| StoreError::Corrupt("a stored checkpoint does not decode".into()))
         })
         .collect()
+}
+
+/// A filter for `audit log`.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// Only this actor.
+    pub actor: Option<String>,
+    /// Only entries naming this record.
+    pub record: Option<RecordId>,
+    /// Only this action.
+    pub action: Option<Action>,
+    /// From this time (unix ms, inclusive).
+    pub since_ms: Option<i64>,
+    /// Until this time (unix ms, exclusive).
+    pub until_ms: Option<i64>,
+    /// Only denials.
+    pub denied: bool,
+    /// At most this many (the newest).
+    pub limit: usize,
+}
+
+impl AuditQuery {
+    fn matches(&self, e: &Entry) -> bool {
+        self.actor.as_ref().is_none_or(|a| &e.actor == a)
+            && self.record.as_ref().is_none_or(|r| e.targets.contains(r))
+            && self.action.is_none_or(|a| e.action == a)
+            && self.since_ms.is_none_or(|t| e.time_ms >= t)
+            && self.until_ms.is_none_or(|t| e.time_ms < t)
+            && (!self.denied || e.outcome == Outcome::Denied)
+    }
+}
+
+/// Runs a query: by the record or actor index when one is given (so `--record` stays fast
+/// on a log of millions of entries), else newest-first over the log.
+pub fn query(store: &dyn Store, q: &AuditQuery) -> Result<Vec<RecordedEntry>, StoreError> {
+    let limit = if q.limit == 0 { usize::MAX } else { q.limit };
+    let prefix = match (&q.record, &q.actor) {
+        (Some(r), _) => Some([&[b'r'][..], &r.0].concat()),
+        (None, Some(a)) => Some([&[b'a'][..], a.as_bytes(), &[0]].concat()),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    match prefix {
+        Some(prefix) => {
+            let seqs: Vec<u64> = store
+                .scan_prefix(Tree::AuditIndex, &prefix)?
+                .into_iter()
+                .filter_map(|(k, _)| {
+                    k.get(k.len() - 8..)
+                        .and_then(|s| s.try_into().ok())
+                        .map(u64::from_be_bytes)
+                })
+                .collect();
+            for seq in seqs.into_iter().rev() {
+                let Some(v) = store.get(Tree::Audit, &seq.to_be_bytes())? else {
+                    continue;
+                };
+                let e = decode_entry(&seq.to_be_bytes(), &v)?;
+                if q.matches(&e.entry) {
+                    out.push(e);
+                    if out.len() >= limit {
+                        break;
+                    }
+                }
+            }
+        }
+        None => {
+            let mut end = u64::MAX;
+            'outer: loop {
+                let batch =
+                    store.range_rev(Tree::Audit, &0u64.to_be_bytes(), &end.to_be_bytes(), 4096)?;
+                if batch.is_empty() {
+                    break;
+                }
+                for (k, v) in &batch {
+                    let e = decode_entry(k, v)?;
+                    if q.since_ms.is_some_and(|t| e.entry.time_ms < t - 60_000) {
+                        // Entries are in time order, give or take clock steps: stop a minute
+                        // past `since`.
+                        break 'outer;
+                    }
+                    end = e.entry.seq;
+                    if q.matches(&e.entry) {
+                        out.push(e);
+                        if out.len() >= limit {
+                            break 'outer;
+                        }
+                    }
+                }
+                if end == 0 {
+                    break;
+                }
+            }
+        }
+    }
+    out.reverse();
+    Ok(out)
+}
+
+/// Parses a time for filters: RFC 3339, or `YYYY-MM-DD` / `YYYY-MM-DDTHH:MM` read in
+/// China Standard Time (UTC+8), the offices' clock.
+pub fn parse_time(s: &str) -> Result<i64, String> {
+    use time::format_description::well_known::Rfc3339;
+    let s = s.trim();
+    if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
+        return Ok((t.unix_timestamp_nanos() / 1_000_000) as i64);
+    }
+    let cst = time::UtcOffset::from_hms(8, 0, 0).expect("valid offset");
+    let date_fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let dt_fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    if let Ok(d) = time::Date::parse(s, &date_fmt) {
+        return Ok(d.midnight().assume_offset(cst).unix_timestamp() * 1000);
+    }
+    if let Ok(dt) = time::PrimitiveDateTime::parse(s, &dt_fmt) {
+        return Ok(dt.assume_offset(cst).unix_timestamp() * 1000);
+    }
+    Err("use a date like 2026-11-28, 2026-11-28T09:30 (China time) or RFC 3339".into())
+}
+
+/// Formats an entry time (unix ms) as RFC 3339 UTC.
+pub fn format_time(ms: i64) -> String {
+    crate::session::format_ms(ms)
 }

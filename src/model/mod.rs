@@ -190,6 +190,8 @@ pub struct PetitionerMeta {
     pub created_by: String,
     /// Cases naming this petitioner.
     pub case_ids: Vec<RecordId>,
+    /// A honey record planted for the compliance officer (never shown).
+    pub canary: bool,
 }
 
 /// Meta of a case (meta class): everything the workflow and the firewall need without
@@ -219,6 +221,8 @@ pub struct CaseMeta {
     pub created_at: i64,
     /// User name.
     pub created_by: String,
+    /// A honey record planted for the compliance officer (never shown).
+    pub canary: bool,
 }
 
 /// Masked renderings (masked class) of a record, keyed by logical field name.

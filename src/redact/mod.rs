@@ -1,67 +1,30 @@
-//! Redaction: masking rules and scrubbing of free text.
+//! Redaction: masking rules ([`mask`]) and the PII scanner for free text ([`scan`]), with
+//! the labelled synthetic corpus that measures it ([`corpus`]).
+//!
+//! Case text is scrubbed when it is written: the masked rendering of a case's content is
+//! stored under the `masked` class, so a redacted export needs neither the identity, the
+//! contact nor the content key.
 
+pub mod corpus;
 pub mod mask;
+pub mod scan;
 
-use crate::crypto::SecretText;
+pub use mask::Level;
+pub use scan::{KnownEntities, PiiKind, Redacted, Scanner, Span};
 
-/// Values a record knows about its own petitioner(s); always removed from its text.
-#[derive(Default, Clone)]
-pub struct Known {
-    /// Values to remove wherever they occur.
-    pub values: Vec<SecretText>,
+/// Scrubs free text for the masked class at the standard level: every PII span the scanner
+/// finds, and every known value of the record's own petitioners, in any formatting.
+pub fn scrub_text(text: &str, known: &KnownEntities) -> String {
+    Scanner::global().redact(text, Level::Standard, known).text
 }
 
-impl std::fmt::Debug for Known {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Known({} values)", self.values.len())
-    }
-}
-
-/// Scrubs free text for the masked class: removes known values and masks any run of 5 or
-/// more digits (IDs, phones, card numbers).
-pub fn scrub_text(text: &str, known: &Known) -> String {
-    let mut out = text.to_owned();
-    for v in &known.values {
-        let v = v.expose();
-        if v.chars().count() >= 2 {
-            out = out.replace(v, "[已删除]");
-        }
-    }
-    mask_digit_runs(&out)
-}
-
-/// Masks every run of 5 or more ASCII/full-width digits (and a trailing X of an ID).
-pub fn mask_digit_runs(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    let is_digit = |c: char| c.is_ascii_digit() || ('０'..='９').contains(&c);
-    while i < chars.len() {
-        if is_digit(chars[i]) {
-            let start = i;
-            while i < chars.len()
-                && (is_digit(chars[i])
-                    || (i > start && matches!(chars[i], 'x' | 'X' | 'ｘ' | 'Ｘ')))
-            {
-                i += 1;
-            }
-            if i - start >= 5 {
-                out.extend(std::iter::repeat_n('*', i - start));
-            } else {
-                out.extend(&chars[start..i]);
-            }
-        } else {
-            out.push(chars[i]);
-            i += 1;
-        }
-    }
-    out
-}
-
-/// Scrubs a free-text reason before it goes into the audit log.
+/// Scrubs a free-text reason before it goes into the audit log: at most 200 characters,
+/// every PII span removed at the publication level (names become 某, numbers disappear).
 pub fn scrub_reason(reason: &str) -> String {
     let trimmed: String = reason.trim().chars().take(200).collect();
-    mask_digit_runs(&trimmed)
+    Scanner::global()
+        .redact(&trimmed, Level::Publication, &KnownEntities::default())
+        .text
 }
 
 #[cfg(test)]
@@ -69,23 +32,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn digit_runs_masked() {
-        assert_eq!(
-            mask_digit_runs("电话13812345678找我"),
-            "电话***********找我"
+    fn reason_is_scrubbed_of_numbers_and_names() {
+        let r = scrub_reason("核实张三身份，电话13812345678，身份证11010519491231002X");
+        assert!(
+            !r.contains("13812345678") && !r.contains("11010519491231002X"),
+            "{r}"
         );
-        assert_eq!(mask_digit_runs("第30条"), "第30条");
-        assert_eq!(
-            mask_digit_runs("11010519491231002X，"),
-            "******************，"
-        );
+        assert!(r.contains("核实"), "{r}");
     }
 
     #[test]
-    fn known_values_removed() {
-        let k = Known {
-            values: vec![SecretText::from("张三")],
-        };
-        assert_eq!(scrub_text("我叫张三", &k), "我叫[已删除]");
+    fn known_values_removed_in_any_format() {
+        let mut known = KnownEntities::default();
+        known.names.push("欧阳娜娜".into());
+        known.phones.push("13812345678".into());
+        let out = scrub_text("我是欧阳娜娜，电话138 1234 5678。", &known);
+        assert!(
+            !out.contains("欧阳娜娜") && !out.contains("1234 5678"),
+            "{out}"
+        );
+        assert!(
+            out.contains("欧阳"),
+            "the standard mask keeps the surname: {out}"
+        );
     }
 }

@@ -31,17 +31,20 @@ pub enum Tree {
     Index,
     /// Audit entries by sequence number.
     Audit,
+    /// Audit index: by record id and by actor, to sequence numbers.
+    AuditIndex,
 }
 
 impl Tree {
     /// Every tree.
-    pub const ALL: [Tree; 6] = [
+    pub const ALL: [Tree; 7] = [
         Tree::Meta,
         Tree::Users,
         Tree::Petitioners,
         Tree::Cases,
         Tree::Index,
         Tree::Audit,
+        Tree::AuditIndex,
     ];
 
     /// The tree's name on disk.
@@ -53,6 +56,7 @@ impl Tree {
             Tree::Cases => "cases",
             Tree::Index => "index",
             Tree::Audit => "audit",
+            Tree::AuditIndex => "audit_index",
         }
     }
 }
@@ -95,6 +99,8 @@ pub struct AuditAppend {
     pub entry: Vec<u8>,
     /// The encoded new head.
     pub head: Vec<u8>,
+    /// Further writes that belong to the entry (index entries, a checkpoint).
+    pub extra: Vec<(Tree, Vec<u8>, Vec<u8>)>,
 }
 
 /// The key of the audit head in [`Tree::Meta`].
@@ -135,6 +141,24 @@ pub trait Store: Send + Sync {
 
     /// Entries with key in `[start, end)`, in key order, at most `limit`.
     fn range(
+        &self,
+        tree: Tree,
+        start: &[u8],
+        end: &[u8],
+        limit: usize,
+    ) -> Result<Entries, StoreError>;
+
+    /// Calls `f` on every entry with key ≥ `start`, in key order, without copying, until it
+    /// returns false.
+    fn visit(
+        &self,
+        tree: Tree,
+        start: &[u8],
+        f: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StoreError>;
+
+    /// Entries with key in `[start, end)`, in descending key order, at most `limit`.
+    fn range_rev(
         &self,
         tree: Tree,
         start: &[u8],
@@ -188,6 +212,23 @@ impl Store for FaultyStore {
         limit: usize,
     ) -> Result<Entries, StoreError> {
         self.inner.range(tree, start, end, limit)
+    }
+    fn range_rev(
+        &self,
+        tree: Tree,
+        start: &[u8],
+        end: &[u8],
+        limit: usize,
+    ) -> Result<Entries, StoreError> {
+        self.inner.range_rev(tree, start, end, limit)
+    }
+    fn visit(
+        &self,
+        tree: Tree,
+        start: &[u8],
+        f: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        self.inner.visit(tree, start, f)
     }
     fn commit(&self, writes: &WriteSet, audit: &AuditBuilder<'_>) -> Result<(), StoreError> {
         if self.fail_commits.load(Ordering::SeqCst) {

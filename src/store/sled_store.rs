@@ -33,6 +33,13 @@ fn sled_err(e: sled::Error) -> StoreError {
     }
 }
 
+fn tree_index(t: Tree) -> usize {
+    Tree::ALL
+        .iter()
+        .position(|x| *x == t)
+        .expect("every tree is in Tree::ALL")
+}
+
 impl SledStore {
     /// Opens (or creates) the store under a vault folder. Takes the folder lock first, so a
     /// second process gets [`StoreError::InUse`] rather than an engine error.
@@ -113,12 +120,15 @@ impl SledStore {
                 }
             }
             if let Some(build) = audit {
-                let meta = &txs[0];
-                let audit_tree = &txs[5];
+                let meta = &txs[tree_index(Tree::Meta)];
                 let head = meta.get(AUDIT_HEAD_KEY)?;
                 let append = build(head.as_deref()).map_err(ConflictableTransactionError::Abort)?;
-                audit_tree.insert(append.key.as_slice(), append.entry.as_slice())?;
+                txs[tree_index(Tree::Audit)]
+                    .insert(append.key.as_slice(), append.entry.as_slice())?;
                 meta.insert(AUDIT_HEAD_KEY, append.head.as_slice())?;
+                for (tree, key, value) in &append.extra {
+                    txs[tree_index(*tree)].insert(key.as_slice(), value.as_slice())?;
+                }
             }
             Ok(())
         });
@@ -159,6 +169,36 @@ impl Store for SledStore {
             .take(limit)
             .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(sled_err))
             .collect()
+    }
+
+    fn range_rev(
+        &self,
+        tree: Tree,
+        start: &[u8],
+        end: &[u8],
+        limit: usize,
+    ) -> Result<super::Entries, StoreError> {
+        self.tree(tree)
+            .range(start..end)
+            .rev()
+            .take(limit)
+            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(sled_err))
+            .collect()
+    }
+
+    fn visit(
+        &self,
+        tree: Tree,
+        start: &[u8],
+        f: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        for item in self.tree(tree).range(start..) {
+            let (k, v) = item.map_err(sled_err)?;
+            if !f(&k, &v) {
+                break;
+            }
+        }
+        Ok(())
     }
 
     fn commit(&self, writes: &WriteSet, audit: &AuditBuilder<'_>) -> Result<(), StoreError> {

@@ -37,6 +37,9 @@ pub enum Command {
     /// Compliance: read and verify the access log.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Honey records for the compliance officer.
+    #[command(subcommand)]
+    Canary(CanaryCmd),
     /// Build a demo vault with synthetic records and walk through roles, audit and export.
     Demo(DemoArgs),
 }
@@ -177,18 +180,74 @@ pub enum CaseCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum AuditCmd {
-    /// Show access-log entries (auditor, admin).
+    /// Show access-log entries (auditor, admin), newest last.
     Log {
-        /// Show at most this many of the newest entries.
-        #[arg(long, default_value_t = 50)]
+        /// Only entries by this user.
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only entries naming this record id (uses the record index: fast on large logs).
+        #[arg(long)]
+        record: Option<String>,
+        /// Only this action (e.g. petitioner_reveal, case_show, unlock).
+        #[arg(long)]
+        action: Option<String>,
+        /// From this time (2026-11-28, 2026-11-28T09:30 China time, or RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        /// Until this time (exclusive).
+        #[arg(long)]
+        until: Option<String>,
+        /// Only denied attempts.
+        #[arg(long)]
+        denied: bool,
+        /// At most this many of the newest matching entries.
+        #[arg(long, default_value_t = 100)]
         last: usize,
     },
-    /// Verify the access log's hash chain (and MACs, with the officer's key). No passphrase needed.
+    /// Verify the access log: hash chain, MACs (with the officer's key), checkpoints. Needs no
+    /// passphrase; with --bundle, needs no vault either.
     Verify {
         /// The compliance officer's audit key file (from `init --audit-key-out`).
         #[arg(long)]
         audit_key: Option<PathBuf>,
+        /// A checkpoint file kept outside the vault (repeatable).
+        #[arg(long)]
+        checkpoint: Vec<PathBuf>,
+        /// Verify an exported bundle offline instead of the vault.
+        #[arg(long)]
+        bundle: Option<PathBuf>,
     },
+    /// Sign a checkpoint of the log now and write it to FILE (keep it outside the vault).
+    Checkpoint {
+        /// Where to write the checkpoint (JSON).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Export the whole log as a bundle for offline verification.
+    Export {
+        /// Where to write the bundle.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Compliance report: bulk reads, off-hours access, unassigned reads, reveals, denials,
+    /// canary touches.
+    Report {
+        /// From this time.
+        #[arg(long)]
+        since: Option<String>,
+        /// Until this time (exclusive).
+        #[arg(long)]
+        until: Option<String>,
+        /// Also write an HTML page with charts.
+        #[arg(long)]
+        html: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CanaryCmd {
+    /// Plant a honey petitioner (and case): any touch is flagged in the audit report (admin).
+    Add,
 }
 
 #[derive(Args, Debug)]

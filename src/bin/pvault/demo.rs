@@ -52,7 +52,7 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<()> {
             .unwrap_or("demo-vault")
     ));
     let _ = std::fs::remove_file(&key_file);
-    crate::write_private(&key_file, audit_key.to_hex().as_bytes())?;
+    crate::write_private(&key_file, audit_key.to_text().as_bytes())?;
     println!(
         "vault {} created; compliance officer's audit key → {}",
         args.dir.display(),
@@ -211,7 +211,7 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<()> {
     let total = auditor.audit_len()?;
     let recent = auditor.audit_entries(total.saturating_sub(16), 16)?;
     println!("{}", output::audit_table(&recent));
-    let report = vault.verify_audit(Some(&audit_key))?;
+    let report = vault.verify_audit(Some(&audit_key), &[])?;
     println!(
         "audit verify: ok, {} entries, head {} (hash chain and forward-secure MACs checked)",
         report.entries,

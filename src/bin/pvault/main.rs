@@ -9,10 +9,10 @@ mod output;
 
 use anyhow::{Context, Result, anyhow};
 use clap::Parser;
-use cli::{AuditCmd, CaseCmd, Cli, Command, PetitionerCmd, UserCmd};
+use cli::{AuditCmd, CanaryCmd, CaseCmd, Cli, Command, PetitionerCmd, UserCmd};
 use petition_vault::{
-    AuditKey, Channel, NewCase, NewPetitioner, Passphrase, Reason, RecordId, Role, SecretText,
-    Vault, VaultError, VaultOptions,
+    Action, AuditKey, Channel, NewCase, NewPetitioner, Passphrase, Reason, RecordId, Role,
+    SecretText, Vault, VaultError, VaultOptions,
 };
 use std::path::Path;
 use std::process::ExitCode;
@@ -62,10 +62,22 @@ fn exit_code_for(err: &anyhow::Error) -> u8 {
     if err.downcast_ref::<petition_vault::VerifyError>().is_some() {
         return exit::INTEGRITY;
     }
+    if err.downcast_ref::<IntegrityError>().is_some() {
+        return exit::INTEGRITY;
+    }
     if err.downcast_ref::<UsageError>().is_some() {
         return exit::INVALID;
     }
     exit::FAILURE
+}
+
+/// A file that fails an integrity check (exit code 7).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct IntegrityError(pub String);
+
+fn parse_time(s: &str) -> Result<i64> {
+    petition_vault::audit::parse_time(s).map_err(|e| UsageError(format!("bad time: {e}")).into())
 }
 
 /// Input the CLI itself rejects.
@@ -174,29 +186,48 @@ fn run(cli: Cli) -> Result<()> {
             }
             let (_vault, k0) = Vault::create(&cli.vault, &args.admin, &pass, vault_options())?;
             if let Some(out) = &args.audit_key_out {
-                write_private(out, k0.to_hex().as_bytes())
+                write_private(out, k0.to_text().as_bytes())
                     .with_context(|| format!("writing {}", out.display()))?;
             }
             output::init_done(json, &cli.vault, &args.admin, args.audit_key_out.as_deref());
             Ok(())
         }
         Command::Demo(args) => demo::run(&args, json),
-        Command::Audit(AuditCmd::Verify { audit_key }) => {
+        Command::Audit(AuditCmd::Verify {
+            audit_key,
+            checkpoint,
+            bundle,
+        }) => {
             let key = match &audit_key {
                 Some(path) => {
                     let text = std::fs::read_to_string(path)
                         .with_context(|| format!("reading {}", path.display()))?;
-                    Some(AuditKey::from_hex(&text).ok_or_else(|| {
-                        UsageError(format!(
-                            "{} is not an audit key file (64 hex digits)",
-                            path.display()
-                        ))
-                    })?)
+                    Some(
+                        AuditKey::from_text(&text)
+                            .map_err(|e| UsageError(format!("{}: {e}", path.display())))?,
+                    )
                 }
                 None => None,
             };
-            let vault = open_vault(&cli.vault)?;
-            let report = vault.verify_audit(key.as_ref())?;
+            let mut checkpoints = Vec::new();
+            for path in &checkpoint {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                checkpoints.push(
+                    petition_vault::audit::Checkpoint::from_json(&text)
+                        .map_err(|e| UsageError(format!("{}: {e}", path.display())))?,
+                );
+            }
+            let report = match &bundle {
+                Some(path) => {
+                    let mut f = std::fs::File::open(path)
+                        .with_context(|| format!("opening {}", path.display()))?;
+                    let b = petition_vault::audit::read_bundle(&mut f)
+                        .map_err(|e| IntegrityError(format!("{}: {e}", path.display())))?;
+                    petition_vault::audit::verify_bundle(&b, key.as_ref(), &checkpoints)?
+                }
+                None => open_vault(&cli.vault)?.verify_audit(key.as_ref(), &checkpoints)?,
+            };
             output::verify_ok(json, &report);
             Ok(())
         }
@@ -299,10 +330,90 @@ fn run(cli: Cli) -> Result<()> {
                     session.assign_case(id, &to)?;
                     output::assigned(json, &id, &to);
                 }
-                Command::Audit(AuditCmd::Log { last }) => {
-                    let total = session.audit_len()?;
-                    let from = total.saturating_sub(last as u64);
-                    output::audit_entries(json, &session.audit_entries(from, last)?);
+                Command::Audit(AuditCmd::Log {
+                    actor,
+                    record,
+                    action,
+                    since,
+                    until,
+                    denied,
+                    last,
+                }) => {
+                    let q = petition_vault::audit::AuditQuery {
+                        actor,
+                        record: record.as_deref().map(parse_id).transpose()?,
+                        action: match action.as_deref() {
+                            Some(a) => Some(Action::parse(a).ok_or_else(|| {
+                                UsageError(format!(
+                                    "unknown action; use one of: {}",
+                                    Action::ALL.map(|a| a.as_str()).join(", ")
+                                ))
+                            })?),
+                            None => None,
+                        },
+                        since_ms: since.as_deref().map(parse_time).transpose()?,
+                        until_ms: until.as_deref().map(parse_time).transpose()?,
+                        denied,
+                        limit: last,
+                    };
+                    output::audit_entries(json, &session.audit_query(&q)?);
+                }
+                Command::Audit(AuditCmd::Checkpoint { out }) => {
+                    if out.exists() {
+                        return Err(UsageError(format!(
+                            "{} exists; choose a new file",
+                            out.display()
+                        ))
+                        .into());
+                    }
+                    let cp = session.audit_checkpoint()?;
+                    write_private(&out, cp.to_json().as_bytes())
+                        .with_context(|| format!("writing {}", out.display()))?;
+                    output::checkpoint_written(json, &cp, &out);
+                }
+                Command::Audit(AuditCmd::Export { out }) => {
+                    if out.exists() {
+                        return Err(UsageError(format!(
+                            "{} exists; choose a new file",
+                            out.display()
+                        ))
+                        .into());
+                    }
+                    let bundle = session.audit_bundle()?;
+                    let mut bytes = Vec::new();
+                    petition_vault::audit::write_bundle(&bundle, &mut bytes)?;
+                    write_private(&out, &bytes)
+                        .with_context(|| format!("writing {}", out.display()))?;
+                    output::bundle_written(json, bundle.entries.len(), &out);
+                }
+                Command::Audit(AuditCmd::Report { since, until, html }) => {
+                    let opts = petition_vault::audit::report::ReportOptions {
+                        since_ms: since.as_deref().map(parse_time).transpose()?,
+                        until_ms: until.as_deref().map(parse_time).transpose()?,
+                        ..Default::default()
+                    };
+                    if let Err(e) = vault.verify_audit(None, &[]) {
+                        eprintln!(
+                            "warning: the access log does not verify ({e}); the report below may be built on a tampered log. Run `pvault audit verify --audit-key FILE`."
+                        );
+                    }
+                    let report = session.audit_report(&opts)?;
+                    if let Some(path) = &html {
+                        std::fs::write(path, petition_vault::audit::report::render_html(&report))
+                            .with_context(|| format!("writing {}", path.display()))?;
+                    }
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&report)?);
+                    } else {
+                        print!("{}", petition_vault::audit::report::render_text(&report));
+                        if let Some(path) = &html {
+                            println!("HTML report written to {}", path.display());
+                        }
+                    }
+                }
+                Command::Canary(CanaryCmd::Add) => {
+                    let (petitioner, case) = session.add_canary()?;
+                    output::canary_added(json, &petitioner, &case);
                 }
                 Command::Init(_) | Command::Demo(_) | Command::Audit(AuditCmd::Verify { .. }) => {
                     return Err(anyhow!("unreachable command dispatch"));

@@ -171,7 +171,8 @@ pub fn entry_json(r: &RecordedEntry) -> Value {
         "role": e.role.map(|r| r.as_str()), "action": e.action.as_str(),
         "targets": e.targets.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
         "requested": e.requested, "returned": e.returned, "reason": e.reason,
-        "outcome": e.outcome.as_str(), "detail": e.detail,
+        "outcome": e.outcome.as_str(), "detail": e.detail, "flags": e.flags,
+        "purpose": e.purpose, "case_ref": e.case_ref.map(|c| c.to_string()),
         "session": hex::encode(e.session), "hash": hex::encode(r.hash),
     })
 }
@@ -229,14 +230,69 @@ pub fn verify_ok(json: bool, r: &VerifyReport) {
     if json {
         println!(
             "{}",
-            json!({"ok": true, "entries": r.entries, "head": hex::encode(r.head), "macs_checked": r.macs_checked})
+            json!({"ok": true, "entries": r.entries, "head": hex::encode(r.head),
+                   "macs_checked": r.macs_checked, "checkpoints_checked": r.checkpoints_checked,
+                   "key_pinned": r.key_pinned})
         );
     } else {
         println!("ok: {} entries, head {}", r.entries, hex::encode(r.head));
+        println!(
+            "checked: hash chain, {} checkpoint(s){}",
+            r.checkpoints_checked,
+            if r.macs_checked {
+                ", forward-secure MACs, pinned checkpoint key"
+            } else {
+                ""
+            }
+        );
         if !r.macs_checked {
             println!(
-                "(hash chain only; pass --audit-key FILE to check the forward-secure MACs too)"
+                "(pass --audit-key FILE to check the MACs and pin the checkpoint key; without it a rewritten log with re-signed checkpoints is not caught)"
             );
         }
+    }
+}
+
+pub fn checkpoint_written(json: bool, cp: &petition_vault::audit::Checkpoint, out: &Path) {
+    if json {
+        println!(
+            "{}",
+            json!({"file": out.display().to_string(), "size": cp.size, "head": hex::encode(cp.head)})
+        );
+    } else {
+        println!(
+            "checkpoint of {} entries (head {}) written to {}; keep it outside the vault",
+            cp.size,
+            hex::encode(cp.head),
+            out.display()
+        );
+    }
+}
+
+pub fn bundle_written(json: bool, entries: usize, out: &Path) {
+    if json {
+        println!(
+            "{}",
+            json!({"file": out.display().to_string(), "entries": entries})
+        );
+    } else {
+        println!(
+            "{entries} entries exported to {}; verify offline with `pvault audit verify --bundle {} --audit-key KEY`",
+            out.display(),
+            out.display()
+        );
+    }
+}
+
+pub fn canary_added(json: bool, petitioner: &RecordId, case: &RecordId) {
+    if json {
+        println!(
+            "{}",
+            json!({"petitioner": petitioner.to_string(), "case": case.to_string()})
+        );
+    } else {
+        println!(
+            "canary petitioner {petitioner} and case {case} planted; any touch is flagged in `pvault audit report`"
+        );
     }
 }
