@@ -58,6 +58,18 @@ pub enum VaultError {
     /// Storage failure.
     #[error(transparent)]
     Store(StoreError),
+    /// A petitioner with this ID number is already registered (repeat petition, 重复信访).
+    #[error(
+        "a petitioner with this ID number is already registered: {existing} ({open_cases} open, {closed_cases} closed case(s)); open the new case on that record"
+    )]
+    Duplicate {
+        /// The existing petitioner.
+        existing: RecordId,
+        /// Their cases that are still open.
+        open_cases: usize,
+        /// Their closed cases.
+        closed_cases: usize,
+    },
     /// A user of that name exists.
     #[error("a user with that name already exists")]
     UserExists,

@@ -42,6 +42,8 @@
 pub mod audit;
 pub mod crypto;
 mod error;
+pub mod import;
+pub mod index;
 pub mod keyring;
 pub mod model;
 pub mod policy;
@@ -57,5 +59,5 @@ pub use model::{
     CaseMeta, CaseSummary, Channel, NewCase, NewPetitioner, RecordId, RecordView, ShownField, Table,
 };
 pub use policy::{Action, Class, Role};
-pub use session::{MAX_TEXT_CHARS, Reason, Session};
+pub use session::{ImportReport, MAX_TEXT_CHARS, Reason, Relation, Session};
 pub use vault::{MIN_PASSPHRASE_CHARS, UserInfo, Vault, VaultOptions};

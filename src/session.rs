@@ -8,6 +8,7 @@
 use crate::audit::{self, AuditCommitted, Entry, Outcome, RecordedEntry};
 use crate::crypto::{self, Passphrase, RecordKey, SecretText};
 use crate::error::VaultError;
+use crate::index::{self, IndexKind};
 use crate::keyring::Keyring;
 use crate::model::{
     self, CASE_FIELDS, CASE_SHOWN, CaseMeta, CaseSummary, MASKED_BUNDLE, META_BUNDLE, MaskedBundle,
@@ -85,6 +86,28 @@ impl Reason {
             }));
         }
         Ok(Reason(redact::scrub_reason(text)))
+    }
+}
+
+/// Why [`Session::related_cases`] lists a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    /// It names one of the same petitioners.
+    SharedPetitioner,
+    /// It is about the same accused unit, in the same category, within the window.
+    SameAccusedUnitAndCategory,
+    /// Both.
+    Both,
+}
+
+impl Relation {
+    /// A short code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::SharedPetitioner => "shared_petitioner",
+            Relation::SameAccusedUnitAndCategory => "same_accused_unit_and_category",
+            Relation::Both => "shared_petitioner+same_accused_unit",
+        }
     }
 }
 
@@ -582,6 +605,128 @@ impl<'v> Session<'v> {
         canary: bool,
     ) -> Result<RecordId, VaultError> {
         let fields = validate_petitioner(p)?;
+        if let Some(existing) = self.registered_id(&fields)? {
+            return Err(self.duplicate(action, existing));
+        }
+        let (id, writes) = self.prepare_petitioner(&fields, canary)?;
+        let mut e = self.entry(action, Outcome::Allowed, None);
+        e.targets = vec![id];
+        e.requested = fields.values.iter().map(|(n, _)| (*n).to_owned()).collect();
+        match self.commit(&writes, &e) {
+            Ok(_) => Ok(id),
+            // Registered by another session between the check and the commit.
+            Err(VaultError::AuditFailed(crate::store::StoreError::Exists { .. })) => {
+                let existing = self
+                    .registered_id(&fields)?
+                    .ok_or(VaultError::Corrupt("unique index"))?;
+                Err(self.duplicate(action, existing))
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// The petitioner already registered with this ID number, if any.
+    fn registered_id(&self, fields: &PetitionerFields) -> Result<Option<RecordId>, VaultError> {
+        let id_number = fields
+            .value("id_number")
+            .expect("validated petitioners have an ID");
+        for keys in self.index_keys() {
+            let tag = keys.tag(IndexKind::IdNumber, id_number);
+            if let Some(v) = self
+                .vault
+                .store
+                .get(Tree::Index, &index::unique_key(&tag))?
+            {
+                let id: [u8; 16] = v
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| VaultError::Corrupt("unique index"))?;
+                return Ok(Some(RecordId(id)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Logs and builds the "already registered" error with the existing record's case counts.
+    fn duplicate(&self, action: Action, existing: RecordId) -> VaultError {
+        let (open, closed) = match self.case_counts(&existing) {
+            Ok(c) => c,
+            Err(e) => return e,
+        };
+        self.deny(
+            action,
+            vec![existing],
+            VaultError::Duplicate {
+                existing,
+                open_cases: open,
+                closed_cases: closed,
+            },
+            "duplicate_id_number",
+        )
+    }
+
+    fn case_counts(&self, pid: &RecordId) -> Result<(usize, usize), VaultError> {
+        let Some(rec) = self.load(Table::Petitioner, pid)? else {
+            return Ok((0, 0));
+        };
+        let Some(meta) =
+            self.open_bundle::<PetitionerMeta>(Table::Petitioner, pid, &rec, META_BUNDLE)?
+        else {
+            return Ok((0, 0));
+        };
+        let (mut open, mut closed) = (0, 0);
+        for cid in &meta.case_ids {
+            if let Some(crec) = self.load(Table::Case, cid)? {
+                if is_closed_status(&self.case_meta(cid, &crec)?.status) {
+                    closed += 1;
+                } else {
+                    open += 1;
+                }
+            }
+        }
+        Ok((open, closed))
+    }
+
+    /// The blind-index keys of every version of the `index` class this keyring holds,
+    /// newest first.
+    fn index_keys(&self) -> Vec<index::IndexKeys> {
+        let mut out = Vec::new();
+        if let Some(current) = self.keyring.current_version(Class::Index) {
+            for v in (1..=current).rev() {
+                if let Some(k) = self.keyring.key(Class::Index, v) {
+                    out.push(index::IndexKeys::new(k));
+                }
+            }
+        }
+        out
+    }
+
+    /// Seals a validated petitioner and its index entries into writes (not yet committed).
+    fn prepare_petitioner(
+        &self,
+        fields: &PetitionerFields,
+        canary: bool,
+    ) -> Result<(RecordId, WriteSet), VaultError> {
+        let (id, mut rec, meta, mut writes) = self.stage_petitioner(fields, canary)?;
+        rec.set(
+            META_BUNDLE,
+            self.seal_bundle(Table::Petitioner, &id, Class::Meta, META_BUNDLE, &meta)?,
+        );
+        writes.put(
+            Tree::Petitioners,
+            id.0.to_vec(),
+            postcard::to_stdvec(&rec).expect("record serialises"),
+        );
+        Ok((id, writes))
+    }
+
+    /// A new petitioner's sealed fields and index writes; its meta is sealed by the caller
+    /// (an import adds case links first).
+    fn stage_petitioner(
+        &self,
+        fields: &PetitionerFields,
+        canary: bool,
+    ) -> Result<(RecordId, StoredRecord, PetitionerMeta, WriteSet), VaultError> {
         let id = RecordId::random()?;
         let mut rec = StoredRecord {
             format: 1,
@@ -617,21 +762,135 @@ impl<'v> Session<'v> {
             case_ids: vec![],
             canary,
         };
-        rec.set(
-            META_BUNDLE,
-            self.seal_bundle(Table::Petitioner, &id, Class::Meta, META_BUNDLE, &meta)?,
-        );
         let mut writes = WriteSet::new();
+        self.index_petitioner(&id, fields, &mut writes)?;
+        Ok((id, rec, meta, writes))
+    }
+
+    /// The blind-index entries of a petitioner, under the current index key.
+    fn index_petitioner(
+        &self,
+        id: &RecordId,
+        fields: &PetitionerFields,
+        writes: &mut WriteSet,
+    ) -> Result<(), VaultError> {
+        let (_, class_key) = self
+            .keyring
+            .current(Class::Index)
+            .ok_or(VaultError::Denied(Denial::RoleNotPermitted {
+                role: self.user.role,
+                action: "hold the index key",
+            }))?;
+        let keys = index::IndexKeys::new(class_key);
+        let id_number = fields
+            .value("id_number")
+            .expect("validated petitioners have an ID");
+        let id_tag = keys.tag(IndexKind::IdNumber, id_number);
+        writes.put_new(Tree::Index, index::unique_key(&id_tag), id.0.to_vec());
         writes.put(
-            Tree::Petitioners,
-            id.0.to_vec(),
-            postcard::to_stdvec(&rec).expect("record serialises"),
+            Tree::Index,
+            index::entry_key(IndexKind::IdNumber, &id_tag, id),
+            vec![],
         );
-        let mut e = self.entry(action, Outcome::Allowed, None);
-        e.targets = vec![id];
-        e.requested = fields.values.iter().map(|(n, _)| (*n).to_owned()).collect();
-        self.commit(&writes, &e)?;
-        Ok(id)
+        let year = fields
+            .value("birth_date")
+            .and_then(|d| d.get(..4))
+            .and_then(|y| y.parse().ok())
+            .unwrap_or(0);
+        let last4: String = id_number.chars().skip(14).collect();
+        let y_tag = keys.tag(
+            IndexKind::IdLast4BirthYear,
+            &index::last4_year(&last4, year),
+        );
+        writes.put(
+            Tree::Index,
+            index::entry_key(IndexKind::IdLast4BirthYear, &y_tag, id),
+            vec![],
+        );
+        if let Some(name) = fields.value("name") {
+            let tag = keys.tag(IndexKind::Name, &index::normalise_name(name));
+            writes.put(
+                Tree::Index,
+                index::entry_key(IndexKind::Name, &tag, id),
+                vec![],
+            );
+        }
+        if let Some(phones) = fields.value("phones") {
+            for phone in phones.split(',') {
+                let tag = keys.tag(IndexKind::Phone, phone);
+                writes.put(
+                    Tree::Index,
+                    index::entry_key(IndexKind::Phone, &tag, id),
+                    vec![],
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Finds petitioners by a blind index (registrar, handler, supervisor). Results are
+    /// shown as the role may see them; a handler gets only petitioners of cases assigned to
+    /// them, and nobody gets a petitioner hidden by the accused-unit firewall. One audit entry
+    /// records the searched field (never the value), every returned id, and how many matches
+    /// were withheld.
+    pub fn find(&self, query: &index::Query) -> Result<Vec<RecordView>, VaultError> {
+        self.find_any(std::slice::from_ref(query))
+    }
+
+    /// Like [`Session::find`] for several queries at once (e.g. ID last 4 over many birth
+    /// years): the union of the matches, one audit entry.
+    pub fn find_any(&self, queries: &[index::Query]) -> Result<Vec<RecordView>, VaultError> {
+        self.require(Action::Find)?;
+        let mut candidates: Vec<RecordId> = Vec::new();
+        let keys = self.index_keys();
+        for query in queries {
+            for k in &keys {
+                let tag = k.tag(query.kind, &query.normalised);
+                let found = self
+                    .vault
+                    .store
+                    .scan_prefix(Tree::Index, &index::prefix(query.kind, &tag))?;
+                candidates.extend(index::ids_from_keys(found.into_iter().map(|(k, _)| k)));
+            }
+        }
+        let kind = queries.first().map(|q| q.kind.as_str()).unwrap_or("none");
+        candidates.sort();
+        candidates.dedup();
+        let mut shown = Vec::new();
+        let mut withheld = 0usize;
+        let mut canary = false;
+        for id in candidates {
+            let Some(rec) = self.load(Table::Petitioner, &id)? else {
+                continue;
+            };
+            let meta = self
+                .open_bundle::<PetitionerMeta>(Table::Petitioner, &id, &rec, META_BUNDLE)?
+                .ok_or(VaultError::Tampered {
+                    table: "petitioner",
+                    id,
+                    field: META_BUNDLE.into(),
+                })?;
+            if self.authorize_petitioner(&meta).is_ok() {
+                canary |= meta.canary;
+                shown.push((id, rec));
+            } else {
+                withheld += 1;
+            }
+        }
+        let classes = self.readable(policy::readable_classes(self.user.role, false));
+        let mut e = self.entry(Action::Find, Outcome::Allowed, None);
+        e.targets = shown.iter().map(|(id, _)| *id).collect();
+        e.requested = vec![format!("find:{kind}")];
+        e.returned = classes.iter().map(|c| format!("class:{c}")).collect();
+        e.flags = canary_flag(canary);
+        if withheld > 0 {
+            e.detail = Some(format!("withheld:{withheld}"));
+        }
+        let proof = self.commit(&WriteSet::new(), &e)?;
+        shown
+            .iter()
+            .map(|(id, rec)| self.open_view(&proof, Table::Petitioner, *id, rec, &classes))
+            .collect()
     }
 
     /// Reads a petitioner as this role may see it. `reveal` (supervisor, registrar) adds the
@@ -711,35 +970,8 @@ impl<'v> Session<'v> {
                     "not_found",
                 ));
             };
-            let mut pmeta = self
-                .open_bundle::<PetitionerMeta>(Table::Petitioner, pid, &prec, META_BUNDLE)?
-                .ok_or(VaultError::Tampered {
-                    table: "petitioner",
-                    id: *pid,
-                    field: META_BUNDLE.into(),
-                })?;
-            for (name, class) in [
-                ("name", Class::Contact),
-                ("phones", Class::Contact),
-                ("id_number", Class::Identity),
-                ("address", Class::Contact),
-                ("email", Class::Contact),
-            ] {
-                if let Some(env) = prec.envelope(name)
-                    && let Some(bytes) =
-                        self.open_envelope(Table::Petitioner, pid, name, class, env)?
-                    && let Some(text) = SecretText::from_utf8(bytes)
-                {
-                    let values = text.expose().split(',').map(|v| v.trim().to_owned());
-                    match name {
-                        "name" => known.names.extend(values),
-                        "phones" => known.phones.extend(values),
-                        "id_number" => known.id_numbers.extend(values),
-                        "address" => known.addresses.extend(values),
-                        _ => known.emails.extend(values),
-                    }
-                }
-            }
+            let mut pmeta = self.petitioner_meta(pid, &prec)?;
+            self.collect_known(pid, &prec, &mut known)?;
             pmeta.case_ids.push(id);
             prec.set(
                 META_BUNDLE,
@@ -751,40 +983,101 @@ impl<'v> Session<'v> {
                 postcard::to_stdvec(&prec).expect("record serialises"),
             );
         }
-        let mut rec = StoredRecord {
-            format: 1,
-            envelopes: vec![],
-        };
-        let content_key = self.current_record_key(Table::Case, &id, Class::Content)?;
-        let mut masked = MaskedBundle::default();
-        let mut put_text =
-            |name: &str, value: &SecretText, rec: &mut StoredRecord| -> Result<(), VaultError> {
-                rec.set(name, content_key.seal(name, value.expose().as_bytes())?);
-                if name != "accused_unit" {
-                    masked
-                        .fields
-                        .push((name.to_owned(), redact::scrub_text(value.expose(), &known)));
-                }
-                Ok(())
-            };
-        put_text("title", &c.title, &mut rec)?;
-        put_text("content", &c.content, &mut rec)?;
-        if let Some(d) = &c.demands {
-            put_text("demands", d, &mut rec)?;
-        }
-        if let Some(u) = &c.accused_unit {
-            put_text("accused_unit", &SecretText::from(u.as_str()), &mut rec)?;
-        }
         let _guard = self
             .vault
             .case_counter
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        let case_no = self.vault.next_case_no(&mut writes)?;
+        let case_no = self.vault.reserve_case_nos(1, &mut writes)?.remove(0);
+        let rec = self.seal_case(&id, c, &known, case_no, canary)?;
+        writes.put(
+            Tree::Cases,
+            id.0.to_vec(),
+            postcard::to_stdvec(&rec).expect("record serialises"),
+        );
+        let mut e = self.entry(action, Outcome::Allowed, None);
+        e.targets = std::iter::once(id)
+            .chain(c.petitioners.iter().copied())
+            .collect();
+        e.requested = vec!["petitioner:contact+identity (scrubbing)".into()];
+        self.commit(&writes, &e)?;
+        Ok(id)
+    }
+
+    fn petitioner_meta(
+        &self,
+        pid: &RecordId,
+        prec: &StoredRecord,
+    ) -> Result<PetitionerMeta, VaultError> {
+        self.open_bundle::<PetitionerMeta>(Table::Petitioner, pid, prec, META_BUNDLE)?
+            .ok_or(VaultError::Tampered {
+                table: "petitioner",
+                id: *pid,
+                field: META_BUNDLE.into(),
+            })
+    }
+
+    /// Adds a petitioner's own values to the set scrubbed from case text.
+    fn collect_known(
+        &self,
+        pid: &RecordId,
+        prec: &StoredRecord,
+        known: &mut KnownEntities,
+    ) -> Result<(), VaultError> {
+        for (name, class) in [
+            ("name", Class::Contact),
+            ("phones", Class::Contact),
+            ("id_number", Class::Identity),
+            ("address", Class::Contact),
+            ("email", Class::Contact),
+        ] {
+            if let Some(env) = prec.envelope(name)
+                && let Some(bytes) = self.open_envelope(Table::Petitioner, pid, name, class, env)?
+                && let Some(text) = SecretText::from_utf8(bytes)
+            {
+                push_known(known, name, text.expose());
+            }
+        }
+        Ok(())
+    }
+
+    /// Seals a case record: content fields, the scrubbed masked bundle, the meta bundle.
+    fn seal_case(
+        &self,
+        id: &RecordId,
+        c: &NewCase,
+        known: &KnownEntities,
+        case_no: String,
+        canary: bool,
+    ) -> Result<StoredRecord, VaultError> {
+        let mut rec = StoredRecord {
+            format: 1,
+            envelopes: vec![],
+        };
+        let content_key = self.current_record_key(Table::Case, id, Class::Content)?;
+        let mut masked = MaskedBundle::default();
+        let mut put_text =
+            |name: &str, value: &str, rec: &mut StoredRecord| -> Result<(), VaultError> {
+                rec.set(name, content_key.seal(name, value.as_bytes())?);
+                if name != "accused_unit" {
+                    masked
+                        .fields
+                        .push((name.to_owned(), redact::scrub_text(value, known)));
+                }
+                Ok(())
+            };
+        put_text("title", c.title.expose(), &mut rec)?;
+        put_text("content", c.content.expose(), &mut rec)?;
+        if let Some(d) = &c.demands {
+            put_text("demands", d.expose(), &mut rec)?;
+        }
+        if let Some(u) = &c.accused_unit {
+            put_text("accused_unit", u, &mut rec)?;
+        }
         let meta_version = self
             .keyring
             .current_version(Class::Meta)
-            .expect("registrar holds meta");
+            .expect("case writers hold meta");
         let meta = CaseMeta {
             case_no,
             category: c.category.trim().to_owned(),
@@ -804,24 +1097,219 @@ impl<'v> Session<'v> {
         };
         rec.set(
             MASKED_BUNDLE,
-            self.seal_bundle(Table::Case, &id, Class::Masked, MASKED_BUNDLE, &masked)?,
+            self.seal_bundle(Table::Case, id, Class::Masked, MASKED_BUNDLE, &masked)?,
         );
         rec.set(
             META_BUNDLE,
-            self.seal_bundle(Table::Case, &id, Class::Meta, META_BUNDLE, &meta)?,
+            self.seal_bundle(Table::Case, id, Class::Meta, META_BUNDLE, &meta)?,
         );
-        writes.put(
-            Tree::Cases,
-            id.0.to_vec(),
-            postcard::to_stdvec(&rec).expect("record serialises"),
-        );
-        let mut e = self.entry(action, Outcome::Allowed, None);
-        e.targets = std::iter::once(id)
-            .chain(c.petitioners.iter().copied())
-            .collect();
-        e.requested = vec!["petitioner:contact+identity (scrubbing)".into()];
-        self.commit(&writes, &e)?;
-        Ok(id)
+        Ok(rec)
+    }
+
+    /// Imports parsed rows (registrar): validates each, merges petitioners by ID number
+    /// (earlier in the file or already in the vault), opens the rows' cases, and commits in
+    /// batches of `batch_size` rows — one transaction, one fsync and one audit entry listing
+    /// every id per batch. Re-running the same file creates nothing twice: petitioners are
+    /// unique by ID number and each imported case leaves a keyed fingerprint of its row.
+    pub fn import(
+        &self,
+        parsed: crate::import::Parsed,
+        dry_run: bool,
+        batch_size: usize,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<ImportReport, VaultError> {
+        self.require(Action::Import)?;
+        let total = parsed.rows.len() + parsed.rejected.len();
+        let mut report = ImportReport {
+            rows: total,
+            rejected: parsed.rejected,
+            dry_run,
+            ..Default::default()
+        };
+        let (_, index_class_key) = self
+            .keyring
+            .current(Class::Index)
+            .ok_or(VaultError::Denied(Denial::RoleNotPermitted {
+                role: self.user.role,
+                action: "hold the index key",
+            }))?;
+        let keys = index::IndexKeys::new(index_class_key);
+        // Validate every row first: the report lists all problems even in a dry run.
+        let mut valid = Vec::new();
+        for row in parsed.rows {
+            let fields = match validate_petitioner(&row.petitioner) {
+                Ok(f) => f,
+                Err(e) => {
+                    report.rejected.push(crate::import::Rejected {
+                        line: row.line,
+                        reason: reason_of(&e),
+                    });
+                    continue;
+                }
+            };
+            if let Some(c) = &row.case {
+                let probe = NewCase {
+                    petitioners: vec![RecordId([0; 16])],
+                    title: c.title.clone(),
+                    category: c.category.clone(),
+                    channel: c.channel,
+                    content: c.content.clone(),
+                    demands: c.demands.clone(),
+                    accused_unit: c.accused_unit.clone(),
+                    is_accusation: c.is_accusation,
+                };
+                if let Err(e) = validate_case(&probe) {
+                    report.rejected.push(crate::import::Rejected {
+                        line: row.line,
+                        reason: reason_of(&e),
+                    });
+                    continue;
+                }
+            }
+            valid.push((row, fields));
+        }
+        report.rejected.sort_by_key(|r| r.line);
+        let mut in_file: BTreeMap<String, RecordId> = BTreeMap::new();
+        let mut seen_rows: std::collections::BTreeSet<[u8; 16]> = Default::default();
+        let mut done = report.rejected.len();
+        progress(done, total);
+        let mut touched_existing = Vec::new();
+        for batch in valid.chunks(batch_size.max(1)) {
+            let mut staged: BTreeMap<RecordId, (StoredRecord, PetitionerMeta, KnownEntities)> =
+                BTreeMap::new();
+            let mut writes = WriteSet::new();
+            let mut new_cases: Vec<(RecordId, &crate::import::RowCase, RecordId, [u8; 16])> =
+                Vec::new();
+            let mut matched: Vec<RecordId> = Vec::new();
+            for (row, fields) in batch {
+                let id_number = fields.value("id_number").expect("validated").to_owned();
+                let pid = if let Some(pid) = in_file.get(&id_number) {
+                    report.petitioners_merged += 1;
+                    matched.push(*pid);
+                    *pid
+                } else if let Some(existing) = self.registered_id(fields)? {
+                    report.petitioners_merged += 1;
+                    touched_existing.push(existing);
+                    matched.push(existing);
+                    in_file.insert(id_number.clone(), existing);
+                    existing
+                } else {
+                    let (pid, rec, meta, index_writes) = self.stage_petitioner(fields, false)?;
+                    let mut known = KnownEntities::default();
+                    for (name, v) in &fields.values {
+                        push_known(&mut known, name, v.expose());
+                    }
+                    staged.insert(pid, (rec, meta, known));
+                    writes.extend(index_writes);
+                    report.petitioners_created += 1;
+                    in_file.insert(id_number.clone(), pid);
+                    pid
+                };
+                if let Some(c) = &row.case {
+                    let fp = keys.tag(
+                        IndexKind::ImportRow,
+                        &format!(
+                            "{id_number}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+                            c.category,
+                            c.channel.as_str(),
+                            c.title.expose(),
+                            c.content.expose()
+                        ),
+                    );
+                    let exists = !self
+                        .vault
+                        .store
+                        .scan_prefix(Tree::Index, &index::prefix(IndexKind::ImportRow, &fp))?
+                        .is_empty();
+                    if exists || !seen_rows.insert(fp) {
+                        report.cases_skipped += 1;
+                        continue;
+                    }
+                    new_cases.push((pid, c, RecordId::random()?, fp));
+                }
+            }
+            if dry_run {
+                report.cases_created += new_cases.len();
+                done += batch.len();
+                progress(done, total);
+                continue;
+            }
+            // Existing petitioners that get a case are staged too (their meta changes).
+            for (pid, _, _, _) in &new_cases {
+                if !staged.contains_key(pid) {
+                    let prec = self
+                        .load(Table::Petitioner, pid)?
+                        .ok_or(VaultError::NotFound(*pid))?;
+                    let meta = self.petitioner_meta(pid, &prec)?;
+                    let mut known = KnownEntities::default();
+                    self.collect_known(pid, &prec, &mut known)?;
+                    staged.insert(*pid, (prec, meta, known));
+                }
+            }
+            let _guard = self
+                .vault
+                .case_counter
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let numbers = self
+                .vault
+                .reserve_case_nos(new_cases.len() as u64, &mut writes)?;
+            let mut ids: Vec<RecordId> = staged.keys().copied().collect();
+            ids.extend(matched.iter().filter(|m| !staged.contains_key(m)));
+            ids.sort();
+            ids.dedup();
+            for ((pid, c, cid, fp), case_no) in new_cases.iter().zip(numbers) {
+                let (_, meta, known) = staged.get_mut(pid).expect("staged above");
+                let case = NewCase {
+                    petitioners: vec![*pid],
+                    title: c.title.clone(),
+                    category: c.category.clone(),
+                    channel: c.channel,
+                    content: c.content.clone(),
+                    demands: c.demands.clone(),
+                    accused_unit: c.accused_unit.clone(),
+                    is_accusation: c.is_accusation,
+                };
+                let rec = self.seal_case(cid, &case, known, case_no, false)?;
+                meta.case_ids.push(*cid);
+                writes.put(
+                    Tree::Cases,
+                    cid.0.to_vec(),
+                    postcard::to_stdvec(&rec).expect("record serialises"),
+                );
+                writes.put(
+                    Tree::Index,
+                    index::entry_key(IndexKind::ImportRow, fp, cid),
+                    vec![],
+                );
+                ids.push(*cid);
+            }
+            for (pid, (mut rec, meta, _)) in staged {
+                rec.set(
+                    META_BUNDLE,
+                    self.seal_bundle(Table::Petitioner, &pid, Class::Meta, META_BUNDLE, &meta)?,
+                );
+                writes.put(
+                    Tree::Petitioners,
+                    pid.0.to_vec(),
+                    postcard::to_stdvec(&rec).expect("record serialises"),
+                );
+            }
+            let mut e = self.entry(Action::Import, Outcome::Allowed, None);
+            e.targets = ids;
+            e.requested = vec![format!("import:batch:{}", report.batches + 1)];
+            self.commit(&writes, &e)?;
+            report.cases_created += new_cases.len();
+            report.batches += 1;
+            done += batch.len();
+            progress(done, total);
+        }
+        if dry_run {
+            let mut e = self.entry(Action::Import, Outcome::Allowed, Some("dry_run"));
+            e.targets = touched_existing;
+            self.commit(&WriteSet::new(), &e)?;
+        }
+        Ok(report)
     }
 
     /// Reads a case as this role may see it. A user of the accused unit gets "not found".
@@ -892,6 +1380,111 @@ impl<'v> Session<'v> {
         let _proof = self.commit(&WriteSet::new(), &e)?;
         visible.sort_by(|a, b| a.meta.case_no.cmp(&b.meta.case_no));
         Ok(visible)
+    }
+
+    /// All cases with their meta, decrypted for policy and selection (never returned to a
+    /// caller without an audit entry).
+    fn all_case_metas(&self) -> Result<Vec<(RecordId, CaseMeta)>, VaultError> {
+        let mut out = Vec::new();
+        for (key, bytes) in self.vault.store.scan_prefix(Tree::Cases, b"")? {
+            let id = RecordId(
+                key.as_slice()
+                    .try_into()
+                    .map_err(|_| VaultError::Corrupt("case key"))?,
+            );
+            let rec = decode_record(Table::Case, &id, &bytes)?;
+            out.push((id, self.case_meta(&id, &rec)?));
+        }
+        Ok(out)
+    }
+
+    /// Logs a listing of `cases` and returns them.
+    fn list_logged(
+        &self,
+        cases: Vec<CaseSummary>,
+        requested: String,
+        case_ref: Option<RecordId>,
+    ) -> Result<Vec<CaseSummary>, VaultError> {
+        let mut e = self.entry(Action::CaseList, Outcome::Allowed, None);
+        e.targets = cases.iter().map(|c| c.id).collect();
+        e.requested = vec![requested];
+        e.returned = vec!["class:meta".into()];
+        e.case_ref = case_ref;
+        e.flags = canary_flag(cases.iter().any(|c| c.meta.canary));
+        self.commit(&WriteSet::new(), &e)?;
+        Ok(cases)
+    }
+
+    /// Earlier cases of these petitioners in `category` received within the last
+    /// `within_days` days (repeat petitions, 重复信访), as this user may see them; `except`
+    /// (the case just opened) is left out.
+    pub fn earlier_cases(
+        &self,
+        petitioners: &[RecordId],
+        category: &str,
+        within_days: i64,
+        except: Option<RecordId>,
+    ) -> Result<Vec<CaseSummary>, VaultError> {
+        self.require(Action::CaseList)?;
+        let since = now_ms() - within_days * 86_400_000;
+        let mut out = Vec::new();
+        for (id, meta) in self.all_case_metas()? {
+            if Some(id) == except
+                || meta.category != category.trim()
+                || meta.received_at < since
+                || !meta.petitioner_ids.iter().any(|p| petitioners.contains(p))
+                || self.authorize_case(&meta).is_err()
+            {
+                continue;
+            }
+            out.push(CaseSummary { id, meta });
+        }
+        out.sort_by_key(|c| c.meta.received_at);
+        self.list_logged(out, "earlier_cases".into(), except)
+    }
+
+    /// Cases related to case `id`: sharing a petitioner, or about the same accused unit in
+    /// the same category within `window_days` of it — the raw material for group-petition
+    /// (群体性) early warning. Only cases this user may see are listed.
+    pub fn related_cases(
+        &self,
+        id: RecordId,
+        window_days: i64,
+    ) -> Result<Vec<(CaseSummary, Relation)>, VaultError> {
+        self.require_on(Action::CaseList, &[id])?;
+        let Some(rec) = self.load(Table::Case, &id)? else {
+            return Err(self.resolve_denial(Action::CaseList, id, RecordDenial::NotFound));
+        };
+        let base = self.case_meta(&id, &rec)?;
+        if let Err(d) = self.authorize_case(&base) {
+            return Err(self.resolve_denial(Action::CaseList, id, d));
+        }
+        let window = window_days * 86_400_000;
+        let mut out = Vec::new();
+        for (other, meta) in self.all_case_metas()? {
+            if other == id || self.authorize_case(&meta).is_err() {
+                continue;
+            }
+            let shared = meta
+                .petitioner_ids
+                .iter()
+                .any(|p| base.petitioner_ids.contains(p));
+            let same_unit = base.accused_unit_tag.is_some()
+                && meta.accused_unit_tag == base.accused_unit_tag
+                && meta.category == base.category
+                && (meta.received_at - base.received_at).abs() <= window;
+            let relation = match (shared, same_unit) {
+                (true, true) => Relation::Both,
+                (true, false) => Relation::SharedPetitioner,
+                (false, true) => Relation::SameAccusedUnitAndCategory,
+                (false, false) => continue,
+            };
+            out.push((CaseSummary { id: other, meta }, relation));
+        }
+        out.sort_by_key(|(c, _)| c.meta.received_at);
+        let summaries: Vec<CaseSummary> = out.iter().map(|(c, _)| c.clone()).collect();
+        self.list_logged(summaries, "related_cases".into(), Some(id))?;
+        Ok(out)
     }
 
     /// Assigns a case to a handler (registrar, supervisor). Refused when the handler belongs
@@ -1154,6 +1747,65 @@ pub(crate) fn format_ms(ms: i64) -> String {
 struct PetitionerFields {
     values: Vec<(&'static str, SecretText)>,
     masked: MaskedBundle,
+}
+
+impl PetitionerFields {
+    fn value(&self, name: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.expose())
+    }
+}
+
+/// Adds the values of one petitioner field to the known entities scrubbed from case text.
+fn push_known(known: &mut KnownEntities, field: &str, value: &str) {
+    let values = value
+        .split(',')
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty());
+    match field {
+        "name" => known.names.extend(values),
+        "phones" => known.phones.extend(values),
+        "id_number" => known.id_numbers.extend(values),
+        "address" => known.addresses.extend(values),
+        "email" => known.emails.extend(values),
+        _ => {}
+    }
+}
+
+/// The rule an import row broke, for the report (never the value).
+fn reason_of(e: &VaultError) -> String {
+    match e {
+        VaultError::Invalid(v) => format!("invalid {}: {}", v.field, v.rule),
+        other => other.to_string(),
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Rows in the file.
+    pub rows: usize,
+    /// Petitioners registered.
+    pub petitioners_created: usize,
+    /// Rows whose ID number was already registered (in the vault or earlier in the file).
+    pub petitioners_merged: usize,
+    /// Cases opened.
+    pub cases_created: usize,
+    /// Rows whose case was imported before (re-run) or repeats an earlier row.
+    pub cases_skipped: usize,
+    /// Rows rejected, with line and rule.
+    pub rejected: Vec<crate::import::Rejected>,
+    /// Batches committed.
+    pub batches: usize,
+    /// Nothing was written.
+    pub dry_run: bool,
+}
+
+/// Statuses that end a case (for the open/closed counts of a repeat petitioner).
+fn is_closed_status(status: &str) -> bool {
+    matches!(status, "closed" | "not_accepted")
 }
 
 fn validate_petitioner(p: &NewPetitioner) -> Result<PetitionerFields, VaultError> {

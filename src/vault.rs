@@ -411,7 +411,13 @@ impl Vault {
             .collect()
     }
 
-    pub(crate) fn next_case_no(&self, writes: &mut WriteSet) -> Result<String, VaultError> {
+    /// Reserves `n` consecutive case numbers; the counter update goes into `writes`. The
+    /// caller holds `case_counter` until the writes are committed.
+    pub(crate) fn reserve_case_nos(
+        &self,
+        n: u64,
+        writes: &mut WriteSet,
+    ) -> Result<Vec<String>, VaultError> {
         let current = match self.store.get(Tree::Meta, CASE_COUNTER_KEY)? {
             Some(b) => u64::from_be_bytes(
                 b.as_slice()
@@ -420,10 +426,15 @@ impl Vault {
             ),
             None => 0,
         };
-        let next = current + 1;
-        writes.put(Tree::Meta, CASE_COUNTER_KEY, next.to_be_bytes().to_vec());
+        writes.put(
+            Tree::Meta,
+            CASE_COUNTER_KEY,
+            (current + n).to_be_bytes().to_vec(),
+        );
         let year = time::OffsetDateTime::now_utc().year();
-        Ok(format!("XF{year}-{next:06}"))
+        Ok((current + 1..=current + n)
+            .map(|k| format!("XF{year}-{k:06}"))
+            .collect())
     }
 
     /// Verifies the audit log: hash chain, head, the checkpoints stored in the vault, the

@@ -637,3 +637,119 @@ fn report_flags_reveals_denials_and_canaries() {
         .assert()
         .code(4);
 }
+
+#[test]
+fn find_duplicate_related_and_import() {
+    let s = setup();
+    // find by ID in lowercase, by phone in another format
+    let found = json_of(
+        &pvault(&s.dir, Some("reg"))
+            .args([
+                "--json",
+                "petitioner",
+                "find",
+                "--id-number",
+                &ID.to_lowercase(),
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(found[0]["id"], s.petitioner.as_str());
+    pvault(&s.dir, Some("han"))
+        .args(["petitioner", "find", "--phone", "138 1234 5678"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(NAME))
+        .stdout(predicate::str::contains(ID).not());
+    pvault(&s.dir, Some("reg"))
+        .args(["petitioner", "find", "--id-last4", "002X"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(NAME));
+    pvault(&s.dir, Some("reg"))
+        .args(["petitioner", "find"])
+        .assert()
+        .code(2);
+    // duplicate at intake: distinct exit code, the existing id
+    let out = pvault(&s.dir, Some("reg"))
+        .args([
+            "--json",
+            "petitioner",
+            "add",
+            "--name",
+            NAME,
+            "--id-number",
+            ID,
+        ])
+        .assert()
+        .code(10)
+        .get_output()
+        .stdout
+        .clone();
+    let v = json_of(&out);
+    assert_eq!(v["duplicate_of"], s.petitioner.as_str());
+    assert_eq!(v["open_cases"], 1);
+    // a second case in the same category shows the earlier one
+    let out = pvault(&s.dir, Some("reg"))
+        .args([
+            "--json",
+            "case",
+            "open",
+            "--petitioner",
+            &s.petitioner,
+            "--title",
+            "再次反映",
+            "--category",
+            "征地拆迁",
+        ])
+        .args(["--channel", "letter", "--content", "补偿款仍未发放。"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v = json_of(&out);
+    assert_eq!(v["earlier_cases"][0]["id"], s.case.as_str());
+    let new_case = v["id"].as_str().unwrap().to_owned();
+    let rel = json_of(
+        &pvault(&s.dir, Some("reg"))
+            .args(["--json", "case", "related", &new_case])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(rel[0]["id"], s.case.as_str());
+    assert_eq!(rel[0]["relation"], "shared_petitioner");
+    // import a GBK file with one bad row: the rest is imported, exit code 8, the line named
+    let text = "姓名,身份证号,联系电话\n王芳,110101199003074514,021-62345678\n李四,110105194912310021,13900000000\n";
+    let (gbk, _, _) = encoding_rs::GBK.encode(text);
+    let file = s.dir.parent().unwrap().join("register.csv");
+    std::fs::write(&file, &gbk).unwrap();
+    pvault(&s.dir, Some("reg"))
+        .args(["import", "--format", "csv", "--dry-run"])
+        .arg(&file)
+        .assert()
+        .code(8)
+        .stdout(predicate::str::contains("dry run"))
+        .stdout(predicate::str::contains("GB18030"));
+    let out = pvault(&s.dir, Some("reg"))
+        .args(["--json", "import", "--format", "csv"])
+        .arg(&file)
+        .assert()
+        .code(8)
+        .get_output()
+        .stdout
+        .clone();
+    let r = json_of(&out);
+    assert_eq!(r["petitioners_created"], 1);
+    assert_eq!(r["rejected"][0]["line"], 3);
+    assert!(!r.to_string().contains("110105194912310021"));
+    pvault(&s.dir, Some("reg"))
+        .args(["petitioner", "find", "--name", "王芳"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("021-62345678"));
+}

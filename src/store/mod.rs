@@ -65,6 +65,8 @@ impl Tree {
 #[derive(Debug, Default, Clone)]
 pub struct WriteSet {
     pub(crate) ops: Vec<(Tree, Vec<u8>, Option<Vec<u8>>)>,
+    /// Keys that must not exist yet (checked inside the transaction).
+    pub(crate) absent: Vec<(Tree, Vec<u8>)>,
 }
 
 impl WriteSet {
@@ -78,6 +80,20 @@ impl WriteSet {
         self.ops.push((tree, key.into(), Some(value)));
     }
 
+    /// Inserts `key` only if it does not exist yet; if it does, the whole commit fails with
+    /// [`StoreError::Exists`] and nothing is written.
+    pub fn put_new(&mut self, tree: Tree, key: impl Into<Vec<u8>>, value: Vec<u8>) {
+        let key = key.into();
+        self.absent.push((tree, key.clone()));
+        self.ops.push((tree, key, Some(value)));
+    }
+
+    /// Appends another set's writes.
+    pub fn extend(&mut self, other: WriteSet) {
+        self.ops.extend(other.ops);
+        self.absent.extend(other.absent);
+    }
+
     /// Removes `key` from `tree`.
     pub fn delete(&mut self, tree: Tree, key: impl Into<Vec<u8>>) {
         self.ops.push((tree, key.into(), None));
@@ -86,6 +102,11 @@ impl WriteSet {
     /// True when there is nothing to write.
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
+    }
+
+    /// Number of writes.
+    pub fn len(&self) -> usize {
+        self.ops.len()
     }
 }
 
@@ -123,6 +144,14 @@ pub enum StoreError {
     /// Data on disk is not what the engine wrote.
     #[error("storage is corrupted: {0}")]
     Corrupt(String),
+    /// A key that had to be new exists (e.g. an ID number registered concurrently).
+    #[error("a unique key already exists in {tree}")]
+    Exists {
+        /// The tree.
+        tree: &'static str,
+        /// The key (an id or keyed tag, never a value).
+        key: Vec<u8>,
+    },
     /// A fault injected by a test.
     #[error("storage failure: injected fault ({0})")]
     Injected(&'static str),

@@ -105,6 +105,14 @@ impl SledStore {
     fn apply(&self, writes: &WriteSet, audit: Option<&AuditBuilder<'_>>) -> Result<(), StoreError> {
         let refs: Vec<&sled::Tree> = self.trees.iter().collect();
         let result = refs[..].transaction(|txs| {
+            for (tree, key) in &writes.absent {
+                if txs[tree_index(*tree)].get(key.as_slice())?.is_some() {
+                    return Err(ConflictableTransactionError::Abort(StoreError::Exists {
+                        tree: tree.name(),
+                        key: key.clone(),
+                    }));
+                }
+            }
             for (tree, key, value) in &writes.ops {
                 let tx = &txs[Tree::ALL
                     .iter()

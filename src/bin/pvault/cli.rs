@@ -37,6 +37,8 @@ pub enum Command {
     /// Compliance: read and verify the access log.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Import an existing register (CSV or JSON Lines; UTF-8 or GBK/GB18030).
+    Import(ImportArgs),
     /// Honey records for the compliance officer.
     #[command(subcommand)]
     Canary(CanaryCmd),
@@ -104,6 +106,26 @@ pub enum PetitionerCmd {
         #[arg(long)]
         ethnicity: Option<String>,
     },
+    /// Find petitioners by ID number, phone, name, or ID last 4 (+ birth year), through
+    /// the blind indexes.
+    #[command(group(clap::ArgGroup::new("by").required(true).args(["id_number", "phone", "name", "id_last4"])))]
+    Find {
+        /// Resident ID number (18 or 15 digits; x/X and full-width digits accepted).
+        #[arg(long)]
+        id_number: Option<String>,
+        /// Phone number (mobile in any common format, or landline with area code).
+        #[arg(long)]
+        phone: Option<String>,
+        /// Exact name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Last 4 characters of the ID number.
+        #[arg(long)]
+        id_last4: Option<String>,
+        /// Birth year, with --id-last4 (without it every year is searched).
+        #[arg(long, requires = "id_last4")]
+        birth_year: Option<i32>,
+    },
     /// Show a petitioner as your role may see it.
     Show {
         /// Petitioner id.
@@ -168,6 +190,15 @@ pub enum CaseCmd {
     },
     /// List the cases you may see.
     List,
+    /// Cases related to a case: sharing a petitioner, or the same accused unit and category
+    /// within a window (group-petition early warning).
+    Related {
+        /// Case id.
+        id: String,
+        /// Window in days for the same-unit relation.
+        #[arg(long, default_value_t = 90)]
+        window: i64,
+    },
     /// Assign a case to a handler.
     Assign {
         /// Case id.
@@ -242,6 +273,38 @@ pub enum AuditCmd {
         #[arg(long)]
         html: Option<PathBuf>,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// Input format.
+    #[arg(long, value_enum)]
+    pub format: ImportFormat,
+    /// The file.
+    pub file: PathBuf,
+    /// Validate and report only; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Text encoding (default: detect UTF-8, else GB18030/GBK).
+    #[arg(long, value_enum)]
+    pub encoding: Option<ImportEncoding>,
+    /// Rows per transaction.
+    #[arg(long, default_value_t = 1000)]
+    pub batch: usize,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ImportFormat {
+    Csv,
+    Jsonl,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ImportEncoding {
+    #[value(name = "utf-8")]
+    Utf8,
+    Gbk,
+    Gb18030,
 }
 
 #[derive(Subcommand, Debug)]

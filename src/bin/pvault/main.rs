@@ -33,6 +33,9 @@ pub mod exit {
     pub const INTEGRITY: u8 = 7;
     /// Invalid input.
     pub const INVALID: u8 = 8;
+    /// `petitioner add`: a petitioner with this ID number is already registered (the
+    /// existing id and case counts are printed).
+    pub const DUPLICATE: u8 = 10;
     /// The access log could not be written, so nothing was done.
     pub const AUDIT_UNAVAILABLE: u8 = 9;
 }
@@ -55,6 +58,7 @@ fn exit_code_for(err: &anyhow::Error) -> u8 {
             | VaultError::UserExists
             | VaultError::AlreadyExists(_) => exit::INVALID,
             VaultError::AuditFailed(_) => exit::AUDIT_UNAVAILABLE,
+            VaultError::Duplicate { .. } => exit::DUPLICATE,
             VaultError::Kdf(_) => exit::INVALID,
             _ => exit::FAILURE,
         };
@@ -262,7 +266,59 @@ fn run(cli: Cli) -> Result<()> {
                         email: email.map(SecretText::from),
                         ethnicity: ethnicity.map(SecretText::from),
                     };
-                    output::new_id(json, &session.add_petitioner(&p)?);
+                    match session.add_petitioner(&p) {
+                        Ok(id) => output::new_id(json, &id),
+                        Err(
+                            e @ VaultError::Duplicate {
+                                existing,
+                                open_cases,
+                                closed_cases,
+                            },
+                        ) => {
+                            output::duplicate(json, &existing, open_cases, closed_cases);
+                            return Err(e.into());
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                Command::Petitioner(PetitionerCmd::Find {
+                    id_number,
+                    phone,
+                    name,
+                    id_last4,
+                    birth_year,
+                }) => {
+                    use petition_vault::index::Query;
+                    let mut views = Vec::new();
+                    let queries: Vec<Query> = match (id_number, phone, name, id_last4) {
+                        (Some(x), _, _, _) => {
+                            vec![Query::id_number(&x).map_err(VaultError::Invalid)?]
+                        }
+                        (_, Some(x), _, _) => vec![Query::phone(&x).map_err(VaultError::Invalid)?],
+                        (_, _, Some(x), _) => vec![Query::name(&x).map_err(VaultError::Invalid)?],
+                        (_, _, _, Some(l4)) => match birth_year {
+                            Some(y) => vec![Query::id_last4(&l4, y).map_err(VaultError::Invalid)?],
+                            None => {
+                                let this_year = time::OffsetDateTime::now_utc().year();
+                                (1900..=this_year)
+                                    .map(|y| Query::id_last4(&l4, y))
+                                    .collect::<Result<_, _>>()
+                                    .map_err(VaultError::Invalid)?
+                            }
+                        },
+                        _ => {
+                            return Err(UsageError(
+                                "give --id-number, --phone, --name or --id-last4".into(),
+                            )
+                            .into());
+                        }
+                    };
+                    if queries.len() == 1 {
+                        views = session.find(&queries[0])?;
+                    } else {
+                        views.extend(session.find_any(&queries)?);
+                    }
+                    output::found(json, &views);
                 }
                 Command::Petitioner(PetitionerCmd::Show { id, reveal, reason }) => {
                     let id = parse_id(&id)?;
@@ -319,7 +375,56 @@ fn run(cli: Cli) -> Result<()> {
                         accused_unit,
                         is_accusation: accusation,
                     };
-                    output::new_id(json, &session.open_case(&c)?);
+                    let id = session.open_case(&c)?;
+                    let earlier =
+                        session.earlier_cases(&c.petitioners, &c.category, 90, Some(id))?;
+                    output::opened(json, &id, &earlier);
+                }
+                Command::Case(CaseCmd::Related { id, window }) => {
+                    let related = session.related_cases(parse_id(&id)?, window)?;
+                    output::related(json, &related);
+                }
+                Command::Import(args) => {
+                    let bytes = std::fs::read(&args.file)
+                        .with_context(|| format!("reading {}", args.file.display()))?;
+                    let format = match args.format {
+                        cli::ImportFormat::Csv => petition_vault::import::Format::Csv,
+                        cli::ImportFormat::Jsonl => petition_vault::import::Format::Jsonl,
+                    };
+                    let encoding = args.encoding.map(|e| match e {
+                        cli::ImportEncoding::Utf8 => petition_vault::import::Encoding::Utf8,
+                        cli::ImportEncoding::Gbk | cli::ImportEncoding::Gb18030 => {
+                            petition_vault::import::Encoding::Gb18030
+                        }
+                    });
+                    let parsed = petition_vault::import::parse(&bytes, format, encoding)
+                        .map_err(|e| UsageError(format!("{}: {e}", args.file.display())))?;
+                    let unknown = parsed.unknown_columns.clone();
+                    let encoding_used = parsed.encoding;
+                    let bar = output::progress_bar(json);
+                    let report =
+                        session.import(parsed, args.dry_run, args.batch, &mut |done, total| {
+                            if let Some(b) = &bar {
+                                b.set_length(total as u64);
+                                b.set_position(done as u64);
+                            }
+                        })?;
+                    if let Some(b) = bar {
+                        b.finish_and_clear();
+                    }
+                    output::import_report(json, &report, encoding_used.as_str(), &unknown);
+                    if !report.rejected.is_empty() {
+                        return Err(UsageError(format!(
+                            "{} row(s) rejected (listed above); the other rows were {}",
+                            report.rejected.len(),
+                            if report.dry_run {
+                                "checked"
+                            } else {
+                                "imported"
+                            }
+                        ))
+                        .into());
+                    }
                 }
                 Command::Case(CaseCmd::Show { id }) => {
                     output::view(json, &session.show_case(parse_id(&id)?)?)

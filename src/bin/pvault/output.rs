@@ -296,3 +296,154 @@ pub fn canary_added(json: bool, petitioner: &RecordId, case: &RecordId) {
         );
     }
 }
+
+pub fn duplicate(json: bool, existing: &RecordId, open: usize, closed: usize) {
+    if json {
+        println!(
+            "{}",
+            json!({"duplicate_of": existing.to_string(), "open_cases": open, "closed_cases": closed})
+        );
+    } else {
+        println!(
+            "already registered: petitioner {existing} ({open} open, {closed} closed case(s)) — repeat petition (重复信访); open the new case on that record"
+        );
+    }
+}
+
+pub fn found(json: bool, views: &[RecordView]) {
+    if json {
+        println!("{}", Value::Array(views.iter().map(view_json).collect()));
+        return;
+    }
+    if views.is_empty() {
+        println!("no petitioner found");
+        return;
+    }
+    for v in views {
+        view(false, v);
+    }
+    println!("{} petitioner(s) found", views.len());
+}
+
+fn case_rows(cases: &[&CaseSummary], extra: &[String]) -> Table {
+    let mut t = table(&[
+        "id",
+        "case no",
+        "category",
+        "status",
+        "received",
+        "assigned to",
+        "",
+    ]);
+    for (i, c) in cases.iter().enumerate() {
+        t.add_row(vec![
+            c.id.to_string(),
+            c.meta.case_no.clone(),
+            c.meta.category.clone(),
+            c.meta.status.clone(),
+            petition_vault::audit::format_time(c.meta.received_at)
+                .chars()
+                .take(10)
+                .collect(),
+            c.meta.assigned_to.clone().unwrap_or_default(),
+            extra.get(i).cloned().unwrap_or_default(),
+        ]);
+    }
+    t
+}
+
+fn summary_json(c: &CaseSummary) -> Value {
+    json!({"id": c.id.to_string(), "case_no": c.meta.case_no, "category": c.meta.category,
+           "channel": c.meta.channel.as_str(), "status": c.meta.status,
+           "received_at": petition_vault::audit::format_time(c.meta.received_at),
+           "assigned_to": c.meta.assigned_to, "petitioners": c.meta.petitioner_ids.len()})
+}
+
+pub fn opened(json: bool, id: &RecordId, earlier: &[CaseSummary]) {
+    if json {
+        println!(
+            "{}",
+            json!({"id": id.to_string(), "earlier_cases": earlier.iter().map(summary_json).collect::<Vec<_>>()})
+        );
+        return;
+    }
+    println!("{id}");
+    if !earlier.is_empty() {
+        eprintln!(
+            "note: {} earlier case(s) of this petitioner in the same category within 90 days (重复信访):",
+            earlier.len()
+        );
+        eprintln!("{}", case_rows(&earlier.iter().collect::<Vec<_>>(), &[]));
+    }
+}
+
+pub fn related(json: bool, related: &[(CaseSummary, petition_vault::Relation)]) {
+    if json {
+        let list: Vec<Value> = related
+            .iter()
+            .map(|(c, r)| {
+                let mut v = summary_json(c);
+                v["relation"] = Value::String(r.as_str().into());
+                v
+            })
+            .collect();
+        println!("{}", Value::Array(list));
+        return;
+    }
+    let cases: Vec<&CaseSummary> = related.iter().map(|(c, _)| c).collect();
+    let reasons: Vec<String> = related.iter().map(|(_, r)| r.as_str().to_owned()).collect();
+    println!("{}", case_rows(&cases, &reasons));
+    println!("{} related case(s)", related.len());
+}
+
+pub fn progress_bar(json: bool) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if json || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(bar)
+}
+
+pub fn import_report(
+    json: bool,
+    r: &petition_vault::ImportReport,
+    encoding: &str,
+    unknown: &[String],
+) {
+    if json {
+        println!(
+            "{}",
+            json!({"dry_run": r.dry_run, "encoding": encoding, "rows": r.rows,
+                   "petitioners_created": r.petitioners_created, "petitioners_merged": r.petitioners_merged,
+                   "cases_created": r.cases_created, "cases_skipped": r.cases_skipped, "batches": r.batches,
+                   "unknown_columns": unknown,
+                   "rejected": r.rejected.iter().map(|x| json!({"line": x.line, "reason": x.reason})).collect::<Vec<_>>()})
+        );
+        return;
+    }
+    println!(
+        "{}{} rows ({encoding}): {} petitioner(s) registered, {} merged by ID number, {} case(s) opened, {} already imported, {} rejected",
+        if r.dry_run {
+            "dry run — nothing written. "
+        } else {
+            ""
+        },
+        r.rows,
+        r.petitioners_created,
+        r.petitioners_merged,
+        r.cases_created,
+        r.cases_skipped,
+        r.rejected.len()
+    );
+    if !unknown.is_empty() {
+        println!("ignored columns: {}", unknown.join(", "));
+    }
+    for x in &r.rejected {
+        println!("line {}: {}", x.line, x.reason);
+    }
+}
