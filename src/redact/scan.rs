@@ -1695,7 +1695,7 @@ fn digit_runs(norm: &[char]) -> Vec<Run> {
                 break;
             }
             let mut k = j;
-            while k < n && k - j < 3 && matches!(norm[k], ' ' | '-' | ')') {
+            while k < n && k - j < 3 && matches!(norm[k], ' ' | '-' | ')' | '.') {
                 k += 1;
             }
             if k > j && k < n && norm[k].is_ascii_digit() {
