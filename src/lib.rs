@@ -42,6 +42,7 @@
 pub mod audit;
 pub mod crypto;
 mod error;
+pub mod export;
 pub mod import;
 pub mod index;
 pub mod keyring;

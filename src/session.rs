@@ -1487,6 +1487,285 @@ impl<'v> Session<'v> {
         Ok(out)
     }
 
+    /// Cases this user may see that pass the export/statistics filters.
+    fn selected_cases(
+        &self,
+        filters: &crate::export::Filters,
+    ) -> Result<Vec<(RecordId, CaseMeta)>, VaultError> {
+        Ok(self
+            .all_case_metas()?
+            .into_iter()
+            .filter(|(_, m)| !m.canary && self.authorize_case(m).is_ok())
+            .filter(|(_, m)| filters.status.as_ref().is_none_or(|s| &m.status == s))
+            .filter(|(_, m)| filters.category.as_ref().is_none_or(|c| &m.category == c))
+            .filter(|(_, m)| filters.since_ms.is_none_or(|t| m.received_at >= t))
+            .filter(|(_, m)| filters.until_ms.is_none_or(|t| m.received_at < t))
+            .collect())
+    }
+
+    /// Exports cases (one row each) in a profile. `redacted` and `pseudonymous` use only the
+    /// masked and meta classes, whatever else the role holds; `full` needs a role holding
+    /// identity, contact and content, and a reason. One audit entry lists every exported
+    /// case and petitioner id before any row is built. Honey (canary) records are never
+    /// exported.
+    pub fn export(
+        &self,
+        profile: crate::export::Profile,
+        filters: crate::export::Filters,
+        reason: Option<&Reason>,
+    ) -> Result<crate::export::Export, VaultError> {
+        use crate::export::{ExportRow, Profile};
+        self.require(Action::Export)?;
+        let classes = match profile {
+            Profile::Redacted | Profile::Pseudonymous => vec![Class::Masked, Class::Meta],
+            Profile::Full => {
+                let Some(_) = reason else {
+                    return Err(VaultError::Invalid(model::ValidationError {
+                        field: "reason",
+                        rule: "a full export needs --reason (it is recorded in the access log)",
+                    }));
+                };
+                let c = self.readable(policy::readable_classes(self.user.role, true));
+                if ![Class::Identity, Class::Contact, Class::Content]
+                    .iter()
+                    .all(|x| c.contains(x))
+                {
+                    return Err(self.deny(
+                        Action::Export,
+                        vec![],
+                        VaultError::Denied(Denial::RoleNotPermitted {
+                            role: self.user.role,
+                            action: "export_full",
+                        }),
+                        "full_export_needs_all_classes",
+                    ));
+                }
+                c
+            }
+        };
+        if !classes.iter().all(|c| self.keyring.holds(*c)) {
+            return Err(self.deny(
+                Action::Export,
+                vec![],
+                VaultError::Denied(Denial::RoleNotPermitted {
+                    role: self.user.role,
+                    action: "export",
+                }),
+                "missing_class",
+            ));
+        }
+        let cases = self.selected_cases(&filters)?;
+        let mut petitioners: Vec<RecordId> = cases
+            .iter()
+            .flat_map(|(_, m)| m.petitioner_ids.iter().copied())
+            .collect();
+        petitioners.sort();
+        petitioners.dedup();
+        let export_id = hex::encode(crypto::random_array::<8>()?);
+        let time_ms = now_ms();
+        let mut e = self.entry(Action::Export, Outcome::Allowed, None);
+        e.targets = cases
+            .iter()
+            .map(|(id, _)| *id)
+            .chain(petitioners.iter().copied())
+            .collect();
+        e.purpose = Some(format!("export:{}", profile.as_str()));
+        e.detail = Some(format!("export_id:{export_id}"));
+        e.reason = reason.map(|r| r.0.clone());
+        e.returned = classes.iter().map(|c| format!("class:{c}")).collect();
+        let proof = self.commit(&WriteSet::new(), &e)?;
+        let pseudonym_key = match profile {
+            Profile::Pseudonymous => {
+                let v = (1..=self.keyring.current_version(Class::Masked).unwrap_or(1))
+                    .find(|v| self.keyring.key(Class::Masked, *v).is_some())
+                    .unwrap_or(1);
+                self.keyring
+                    .key(Class::Masked, v)
+                    .map(|k| crypto::hmac_sha256(k.expose(), &[b"pv1/pseudonym"]))
+            }
+            _ => None,
+        };
+        let mut people: BTreeMap<RecordId, RecordView> = BTreeMap::new();
+        for pid in &petitioners {
+            if let Some(rec) = self.load(Table::Petitioner, pid)? {
+                people.insert(
+                    *pid,
+                    self.open_view(&proof, Table::Petitioner, *pid, &rec, &classes)?,
+                );
+            }
+        }
+        let person_fields: &[(&'static str, &'static str)] = match profile {
+            Profile::Full => &[
+                ("petitioner_names", "name"),
+                ("petitioner_id_numbers", "id_number"),
+                ("petitioner_birth_dates", "birth_date"),
+                ("petitioner_genders", "gender"),
+                ("petitioner_ethnicities", "ethnicity"),
+                ("petitioner_phones", "phones"),
+                ("petitioner_addresses", "address"),
+                ("petitioner_emails", "email"),
+            ],
+            _ => &[
+                ("petitioner_names", "name"),
+                ("petitioner_id_numbers", "id_number"),
+                ("petitioner_birth_years", "birth_date"),
+                ("petitioner_phones", "phones"),
+                ("petitioner_regions", "address"),
+            ],
+        };
+        let mut columns: Vec<&'static str> = vec![
+            "case_id",
+            "case_no",
+            "category",
+            "channel",
+            "status",
+            "received_at",
+            "is_accusation",
+            "petitioner_count",
+            "title",
+            "content",
+            "demands",
+        ];
+        if profile == Profile::Full {
+            columns.extend(["accused_unit", "petitioner_ids"]);
+        }
+        if profile == Profile::Pseudonymous {
+            columns.push("petitioner_tokens");
+        }
+        columns.extend(person_fields.iter().map(|(c, _)| *c));
+        let mut rows = Vec::with_capacity(cases.len());
+        for (cid, meta) in &cases {
+            let Some(rec) = self.load(Table::Case, cid)? else {
+                continue;
+            };
+            let view = self.open_view(&proof, Table::Case, *cid, &rec, &classes)?;
+            let text = |name: &str| {
+                view.get(name)
+                    .map(|f| f.value.expose().to_owned())
+                    .unwrap_or_default()
+            };
+            let mut row = ExportRow::default();
+            let mut put =
+                |col: &'static str, v: String| row.fields.push((col, SecretText::from(v)));
+            put("case_id", cid.to_string());
+            put("case_no", meta.case_no.clone());
+            put("category", meta.category.clone());
+            put("channel", meta.channel.as_str().to_owned());
+            put("status", meta.status.clone());
+            put("received_at", format_ms(meta.received_at));
+            put("is_accusation", meta.is_accusation.to_string());
+            put("petitioner_count", meta.petitioner_ids.len().to_string());
+            put("title", text("title"));
+            put("content", text("content"));
+            put("demands", text("demands"));
+            if profile == Profile::Full {
+                put("accused_unit", text("accused_unit"));
+                put("petitioner_ids", join_ids(&meta.petitioner_ids));
+            }
+            if let Some(key) = &pseudonym_key {
+                let tokens: Vec<String> = meta
+                    .petitioner_ids
+                    .iter()
+                    .map(|p| hex::encode(&crypto::hmac_sha256(key, &[&p.0])[..8]))
+                    .collect();
+                put("petitioner_tokens", tokens.join(";"));
+            }
+            for (col, field) in person_fields {
+                let values: Vec<String> = meta
+                    .petitioner_ids
+                    .iter()
+                    .map(|p| {
+                        people
+                            .get(p)
+                            .and_then(|v| v.get(field))
+                            .map(|f| match (*col, f.masked) {
+                                ("petitioner_regions", _) => {
+                                    crate::export::province_of(f.value.expose())
+                                }
+                                ("petitioner_birth_years", false) => {
+                                    f.value.expose().chars().take(4).collect()
+                                }
+                                _ => f.value.expose().to_owned(),
+                            })
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                put(col, values.join(";"));
+            }
+            rows.push(row);
+        }
+        Ok(crate::export::Export {
+            export_id,
+            time_ms,
+            actor: self.user.name.clone(),
+            profile,
+            filters,
+            columns,
+            rows,
+        })
+    }
+
+    /// Counts cases by a dimension with small-cell suppression, from meta (and, for
+    /// `region`, the masked address) only. Logged as one `stats` entry (no record ids).
+    pub fn stats(
+        &self,
+        by: crate::export::StatsBy,
+        min_cell: usize,
+        filters: &crate::export::Filters,
+    ) -> Result<crate::export::Stats, VaultError> {
+        use crate::export::StatsBy;
+        self.require(Action::Stats)?;
+        let cases = self.selected_cases(filters)?;
+        let mut e = self.entry(
+            Action::Stats,
+            Outcome::Allowed,
+            Some(&format!("cases:{}", cases.len())),
+        );
+        e.requested = vec![format!("stats:{}", by.as_str())];
+        self.commit(&WriteSet::new(), &e)?;
+        let cst = time::UtcOffset::from_hms(8, 0, 0).expect("valid offset");
+        let mut keys = Vec::with_capacity(cases.len());
+        for (_, m) in &cases {
+            keys.push(match by {
+                StatsBy::Category => m.category.clone(),
+                StatsBy::Channel => m.channel.as_str().to_owned(),
+                StatsBy::Status => m.status.clone(),
+                StatsBy::Month => time::OffsetDateTime::from_unix_timestamp(m.received_at / 1000)
+                    .map(|t| {
+                        let t = t.to_offset(cst);
+                        format!("{:04}-{:02}", t.year(), t.month() as u8)
+                    })
+                    .unwrap_or_default(),
+                StatsBy::Region => {
+                    let first = m.petitioner_ids.first();
+                    let address = match first {
+                        Some(pid) => match self.load(Table::Petitioner, pid)? {
+                            Some(rec) => self
+                                .open_bundle::<MaskedBundle>(
+                                    Table::Petitioner,
+                                    pid,
+                                    &rec,
+                                    MASKED_BUNDLE,
+                                )?
+                                .and_then(|b| {
+                                    b.fields
+                                        .iter()
+                                        .find(|(n, _)| n == "address")
+                                        .map(|(_, v)| v.clone())
+                                }),
+                            None => None,
+                        },
+                        None => None,
+                    };
+                    address
+                        .map(|a| crate::export::province_of(&a))
+                        .unwrap_or_else(|| "未知".into())
+                }
+            });
+        }
+        Ok(crate::export::tabulate(by, keys, min_cell.max(1)))
+    }
+
     /// Assigns a case to a handler (registrar, supervisor). Refused when the handler belongs
     /// to the case's accused unit.
     pub fn assign_case(&self, id: RecordId, to: &str) -> Result<(), VaultError> {

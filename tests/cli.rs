@@ -753,3 +753,111 @@ fn find_duplicate_related_and_import() {
         .success()
         .stdout(predicate::str::contains("021-62345678"));
 }
+
+#[test]
+fn redact_command_needs_no_vault() {
+    let tmp = tempfile::tempdir().unwrap();
+    let letter = "尊敬的领导：我叫欧阳娜娜，电话138 1234 5678，身份证号11010519491231002X，住江苏省南京市江宁区秣陵街道胜太路88号。";
+    let mut cmd = pvault(&tmp.path().join("none"), None);
+    cmd.arg("redact").write_stdin(letter);
+    let out = cmd.assert().success().get_output().stdout.clone();
+    let text = String::from_utf8(out).unwrap();
+    for v in ["欧阳娜娜", "1234 5678", "11010519491231002X", "胜太路88号"] {
+        assert!(!text.contains(v), "{v} survived: {text}");
+    }
+    assert!(text.contains("尊敬的领导"));
+    let file = tmp.path().join("letter.txt");
+    let (gbk, _, _) = encoding_rs::GBK.encode(letter);
+    std::fs::write(&file, &gbk).unwrap();
+    let out = pvault(&tmp.path().join("none"), None)
+        .args(["--json", "redact", "--level", "publication"])
+        .arg(&file)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v = json_of(&out);
+    assert!(v["text"].as_str().unwrap().contains("欧阳某"), "{v}");
+    let kinds: Vec<&str> = v["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    for k in ["name", "mobile", "id_number", "address"] {
+        assert!(kinds.contains(&k), "{k} not among {kinds:?}");
+    }
+    assert!(v["spans"][0]["start"].is_u64() && v["spans"][0]["end"].is_u64());
+}
+
+#[test]
+fn export_writes_the_file_and_a_matching_manifest() {
+    let s = setup();
+    let out = s.dir.parent().unwrap().join("cases.csv");
+    let r = json_of(
+        &pvault(&s.dir, Some("ana"))
+            .args([
+                "--json",
+                "export",
+                "--profile",
+                "redacted",
+                "--format",
+                "csv",
+                "--bom",
+                "--out",
+            ])
+            .arg(&out)
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(bytes.starts_with(&[0xEF, 0xBB, 0xBF]));
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(!text.contains(NAME) && !text.contains(ID) && !text.contains(PHONE));
+    let manifest: Value = serde_json::from_slice(
+        &std::fs::read(s.dir.parent().unwrap().join("cases.csv.manifest.json")).unwrap(),
+    )
+    .unwrap();
+    use sha2::Digest;
+    assert_eq!(
+        manifest["sha256"],
+        hex::encode(sha2::Sha256::digest(&bytes))
+    );
+    assert_eq!(manifest["count"], 1);
+    assert_eq!(manifest["actor"], "ana");
+    assert_eq!(manifest["export_id"], r["export_id"]);
+    // refuses to overwrite; full needs a reason; the export is in the log
+    pvault(&s.dir, Some("ana"))
+        .args([
+            "export",
+            "--profile",
+            "redacted",
+            "--format",
+            "csv",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .code(8);
+    pvault(&s.dir, Some("reg"))
+        .args(["export", "--profile", "full", "--format", "jsonl", "--out"])
+        .arg(s.dir.parent().unwrap().join("full.jsonl"))
+        .assert()
+        .code(8)
+        .stderr(predicate::str::contains("--reason"));
+    let log = log_json(&s.dir, &["--action", "export"]);
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        log[0]["detail"],
+        format!("export_id:{}", r["export_id"].as_str().unwrap())
+    );
+    // statistics
+    pvault(&s.dir, Some("ana"))
+        .args(["stats", "--by", "category"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("<5"));
+}

@@ -39,6 +39,26 @@ pub enum Command {
     Audit(AuditCmd),
     /// Import an existing register (CSV or JSON Lines; UTF-8 or GBK/GB18030).
     Import(ImportArgs),
+    /// Export cases: redacted (masked + meta), pseudonymous (+ a keyed token per petitioner)
+    /// or full (with --reason). Writes FILE and FILE.manifest.json.
+    Export(ExportArgs),
+    /// Case statistics from meta and masked data only, with small-cell suppression.
+    Stats {
+        /// Group by.
+        #[arg(long, value_enum)]
+        by: StatsByArg,
+        /// Counts below this are shown as "<N".
+        #[arg(long, default_value_t = 5)]
+        min_cell: usize,
+    },
+    /// Scrub PII from any text (a letter to be forwarded). No vault needed.
+    Redact {
+        /// The text file; `-` or nothing reads standard input.
+        file: Option<PathBuf>,
+        /// Masking level.
+        #[arg(long, value_enum, default_value = "standard")]
+        level: LevelArg,
+    },
     /// Honey records for the compliance officer.
     #[command(subcommand)]
     Canary(CanaryCmd),
@@ -273,6 +293,65 @@ pub enum AuditCmd {
         #[arg(long)]
         html: Option<PathBuf>,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// What to include.
+    #[arg(long, value_enum)]
+    pub profile: ProfileArg,
+    /// File format.
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Output file (must not exist).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Why (required for --profile full; recorded in the access log).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Only cases with this status.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only cases in this category.
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Received from this time.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Received before this time.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// CSV: start with a UTF-8 byte-order mark (for spreadsheet software).
+    #[arg(long)]
+    pub bom: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ProfileArg {
+    Redacted,
+    Pseudonymous,
+    Full,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ExportFormat {
+    Jsonl,
+    Csv,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum StatsByArg {
+    Category,
+    Month,
+    Channel,
+    Status,
+    Region,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum LevelArg {
+    Standard,
+    Publication,
 }
 
 #[derive(Args, Debug)]

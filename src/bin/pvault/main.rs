@@ -197,6 +197,35 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Demo(args) => demo::run(&args, json),
+        Command::Redact { file, level } => {
+            let text = match file.as_deref() {
+                None => read_stdin()?,
+                Some(p) if p == Path::new("-") => read_stdin()?,
+                Some(p) => {
+                    let bytes =
+                        std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+                    decode_text(bytes).map_err(|e| UsageError(format!("{}: {e}", p.display())))?
+                }
+            };
+            let level = match level {
+                cli::LevelArg::Standard => petition_vault::redact::Level::Standard,
+                cli::LevelArg::Publication => petition_vault::redact::Level::Publication,
+            };
+            let out = petition_vault::redact::Scanner::global().redact(
+                &text,
+                level,
+                &petition_vault::redact::KnownEntities::default(),
+            );
+            if json {
+                println!("{}", serde_json::to_string(&out)?);
+            } else {
+                print!("{}", out.text);
+                if !out.text.ends_with('\n') {
+                    println!();
+                }
+            }
+            Ok(())
+        }
         Command::Audit(AuditCmd::Verify {
             audit_key,
             checkpoint,
@@ -516,17 +545,114 @@ fn run(cli: Cli) -> Result<()> {
                         }
                     }
                 }
+                Command::Export(args) => {
+                    use petition_vault::export::{self, Profile};
+                    if args.out.exists() {
+                        return Err(UsageError(format!(
+                            "{} exists; choose a new file",
+                            args.out.display()
+                        ))
+                        .into());
+                    }
+                    let profile = match args.profile {
+                        cli::ProfileArg::Redacted => Profile::Redacted,
+                        cli::ProfileArg::Pseudonymous => Profile::Pseudonymous,
+                        cli::ProfileArg::Full => Profile::Full,
+                    };
+                    let filters = export::Filters {
+                        status: args.status,
+                        category: args.category,
+                        since_ms: args.since.as_deref().map(parse_time).transpose()?,
+                        until_ms: args.until.as_deref().map(parse_time).transpose()?,
+                    };
+                    let reason = args.reason.as_deref().map(Reason::new).transpose()?;
+                    let exp = session.export(profile, filters, reason.as_ref())?;
+                    let bar = output::progress_bar(json);
+                    if let Some(b) = &bar {
+                        b.set_length(exp.rows.len() as u64);
+                    }
+                    let mut bytes = Vec::new();
+                    let format = match args.format {
+                        cli::ExportFormat::Jsonl => {
+                            export::write_jsonl(&exp, &mut bytes)?;
+                            "jsonl"
+                        }
+                        cli::ExportFormat::Csv => {
+                            export::write_csv(&exp, &mut bytes, args.bom)?;
+                            "csv"
+                        }
+                    };
+                    if let Some(b) = bar {
+                        b.set_position(exp.rows.len() as u64);
+                        b.finish_and_clear();
+                    }
+                    let manifest = export::Manifest::of(&exp, format, &bytes);
+                    write_private(&args.out, &bytes)
+                        .with_context(|| format!("writing {}", args.out.display()))?;
+                    let manifest_path = manifest_path(&args.out);
+                    write_private(
+                        &manifest_path,
+                        serde_json::to_string_pretty(&manifest)?.as_bytes(),
+                    )
+                    .with_context(|| format!("writing {}", manifest_path.display()))?;
+                    output::exported(json, &manifest, &args.out, &manifest_path);
+                }
+                Command::Stats { by, min_cell } => {
+                    use petition_vault::export::StatsBy;
+                    let by = match by {
+                        cli::StatsByArg::Category => StatsBy::Category,
+                        cli::StatsByArg::Month => StatsBy::Month,
+                        cli::StatsByArg::Channel => StatsBy::Channel,
+                        cli::StatsByArg::Status => StatsBy::Status,
+                        cli::StatsByArg::Region => StatsBy::Region,
+                    };
+                    let stats = session.stats(by, min_cell, &Default::default())?;
+                    output::stats(json, &stats);
+                }
                 Command::Canary(CanaryCmd::Add) => {
                     let (petitioner, case) = session.add_canary()?;
                     output::canary_added(json, &petitioner, &case);
                 }
-                Command::Init(_) | Command::Demo(_) | Command::Audit(AuditCmd::Verify { .. }) => {
+                Command::Init(_)
+                | Command::Demo(_)
+                | Command::Redact { .. }
+                | Command::Audit(AuditCmd::Verify { .. }) => {
                     return Err(anyhow!("unreachable command dispatch"));
                 }
             }
             Ok(())
         }
     }
+}
+
+fn read_stdin() -> Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .context("reading standard input")?;
+    Ok(decode_text(bytes).map_err(|e| UsageError(format!("standard input: {e}")))?)
+}
+
+/// Text from UTF-8, or GBK/GB18030 when it is not UTF-8.
+fn decode_text(bytes: Vec<u8>) -> Result<String, String> {
+    match petition_vault::import::detect_encoding(&bytes) {
+        petition_vault::import::Encoding::Utf8 => String::from_utf8(bytes)
+            .map(|s| s.trim_start_matches('\u{feff}').to_owned())
+            .map_err(|_| "not UTF-8 or GBK/GB18030 text".to_owned()),
+        petition_vault::import::Encoding::Gb18030 => {
+            Ok(encoding_rs::GB18030.decode(&bytes).0.into_owned())
+        }
+    }
+}
+
+fn manifest_path(out: &Path) -> std::path::PathBuf {
+    let mut name = out
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".manifest.json");
+    out.with_file_name(name)
 }
 
 /// Writes a file readable only by its owner; refuses to overwrite.

@@ -447,3 +447,40 @@ pub fn import_report(
         println!("line {}: {}", x.line, x.reason);
     }
 }
+
+pub fn exported(json: bool, m: &petition_vault::export::Manifest, out: &Path, manifest: &Path) {
+    if json {
+        println!(
+            "{}",
+            json!({"file": out.display().to_string(), "manifest": manifest.display().to_string(),
+                             "export_id": m.export_id, "count": m.count, "sha256": m.sha256})
+        );
+    } else {
+        println!(
+            "{} {} case(s) exported to {} (export {}, sha256 {}); manifest {}",
+            m.count,
+            m.profile.as_str(),
+            out.display(),
+            m.export_id,
+            m.sha256,
+            manifest.display()
+        );
+    }
+}
+
+pub fn stats(json: bool, s: &petition_vault::export::Stats) {
+    if json {
+        println!("{}", serde_json::to_string(s).unwrap_or_default());
+        return;
+    }
+    let mut t = table(&[s.by.as_str(), "cases"]);
+    for c in &s.cells {
+        t.add_row(vec![c.key.clone(), c.shown.clone()]);
+    }
+    t.add_row(vec!["total".to_owned(), s.total.clone()]);
+    println!("{t}");
+    println!(
+        "counts below {} are shown as <{} (small-cell suppression)",
+        s.min_cell, s.min_cell
+    );
+}

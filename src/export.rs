@@ -1,0 +1,333 @@
+//! Exports and statistics: what leaves the vault, and in what form.
+//!
+//! Profiles (one row per case):
+//!
+//! | profile | columns | who |
+//! |---|---|---|
+//! | `redacted` | case meta, scrubbed title/content/demands, masked petitioner renderings (name 张*, ID 1***…2X, mobile 138****5678, address cut at the district, birth year) | needs only `masked` + `meta`: analyst, registrar, supervisor |
+//! | `pseudonymous` | `redacted` + a stable keyed token per petitioner, so one person's cases link without identity | as `redacted` |
+//! | `full` | every field in the clear | roles holding identity, contact and content (registrar, supervisor); a reason is required |
+//!
+//! Every export commits one audit entry listing every exported case and petitioner id
+//! before any row is built; a manifest beside the file records the export id, time, actor,
+//! profile, filters, row count and the file's SHA-256.
+
+use crate::crypto::SecretText;
+use serde::Serialize;
+use std::io::Write;
+
+/// An export profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    /// Masked + meta.
+    Redacted,
+    /// Redacted + a keyed token per petitioner.
+    Pseudonymous,
+    /// Everything, with a reason.
+    Full,
+}
+
+impl Profile {
+    /// The name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Redacted => "redacted",
+            Profile::Pseudonymous => "pseudonymous",
+            Profile::Full => "full",
+        }
+    }
+}
+
+/// Which cases to export.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Filters {
+    /// Only this status.
+    pub status: Option<String>,
+    /// Only this category.
+    pub category: Option<String>,
+    /// Received at or after (unix ms).
+    pub since_ms: Option<i64>,
+    /// Received before (unix ms).
+    pub until_ms: Option<i64>,
+}
+
+/// One exported row: column name → value. `Debug` prints column names only.
+#[derive(Clone, Default)]
+pub struct ExportRow {
+    /// Columns in order.
+    pub fields: Vec<(&'static str, SecretText)>,
+}
+
+impl std::fmt::Debug for ExportRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.fields.iter().map(|(n, _)| *n).collect();
+        f.debug_struct("ExportRow")
+            .field("columns", &names)
+            .finish()
+    }
+}
+
+/// An export, audited, ready to write.
+#[derive(Debug)]
+pub struct Export {
+    /// Random id, also in the audit entry.
+    pub export_id: String,
+    /// Unix ms.
+    pub time_ms: i64,
+    /// Who exported.
+    pub actor: String,
+    /// Profile.
+    pub profile: Profile,
+    /// Filters used.
+    pub filters: Filters,
+    /// Column names (same for every row).
+    pub columns: Vec<&'static str>,
+    /// Rows.
+    pub rows: Vec<ExportRow>,
+}
+
+/// Writes JSON Lines: one object per row.
+pub fn write_jsonl(export: &Export, out: &mut impl Write) -> std::io::Result<()> {
+    for row in &export.rows {
+        let mut obj = serde_json::Map::new();
+        for (k, v) in &row.fields {
+            obj.insert(
+                (*k).to_owned(),
+                serde_json::Value::String(v.expose().to_owned()),
+            );
+        }
+        serde_json::to_writer(&mut *out, &obj)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()
+}
+
+/// Writes CSV with a header row; `bom` prepends a UTF-8 byte-order mark so spreadsheet
+/// software opens Chinese text correctly. Cells that a spreadsheet would run as a formula
+/// (starting with `=`, `+`, `-`, `@`) are prefixed with `'`.
+pub fn write_csv(export: &Export, out: &mut impl Write, bom: bool) -> std::io::Result<()> {
+    if bom {
+        out.write_all(&[0xEF, 0xBB, 0xBF])?;
+    }
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(&export.columns)?;
+    for row in &export.rows {
+        w.write_record(
+            row.fields
+                .iter()
+                .map(|(_, v)| defuse_formula(v.expose()).into_owned()),
+        )?;
+    }
+    w.flush()
+}
+
+fn defuse_formula(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@']) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// The manifest written beside an export file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    /// Export id (also in the audit entry).
+    pub export_id: String,
+    /// RFC 3339.
+    pub time: String,
+    /// Who.
+    pub actor: String,
+    /// Profile.
+    pub profile: Profile,
+    /// Filters.
+    pub filters: Filters,
+    /// Rows.
+    pub count: usize,
+    /// File format.
+    pub format: String,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
+}
+
+impl Manifest {
+    /// The manifest of `export` written as `bytes` in `format`.
+    pub fn of(export: &Export, format: &str, bytes: &[u8]) -> Manifest {
+        Manifest {
+            export_id: export.export_id.clone(),
+            time: crate::audit::format_time(export.time_ms),
+            actor: export.actor.clone(),
+            profile: export.profile,
+            filters: export.filters.clone(),
+            count: export.rows.len(),
+            format: format.to_owned(),
+            sha256: hex::encode(crate::crypto::sha256(&[bytes])),
+        }
+    }
+}
+
+/// Statistics dimensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatsBy {
+    /// Category.
+    Category,
+    /// Month received (YYYY-MM, China time).
+    Month,
+    /// Channel.
+    Channel,
+    /// Status.
+    Status,
+    /// Province of the (first) petitioner's address, from its masked rendering.
+    Region,
+}
+
+impl StatsBy {
+    /// The name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatsBy::Category => "category",
+            StatsBy::Month => "month",
+            StatsBy::Channel => "channel",
+            StatsBy::Status => "status",
+            StatsBy::Region => "region",
+        }
+    }
+}
+
+/// One cell of a statistics table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cell {
+    /// The group.
+    pub key: String,
+    /// The count, or `None` when suppressed.
+    pub count: Option<usize>,
+    /// How it is shown: the count, or `<k` when suppressed.
+    pub shown: String,
+}
+
+/// A statistics table with small-cell suppression.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Dimension.
+    pub by: StatsBy,
+    /// Minimum shown count.
+    pub min_cell: usize,
+    /// Cells, largest first.
+    pub cells: Vec<Cell>,
+    /// Total, shown only when no cell is suppressed (or as `≥ n` otherwise).
+    pub total: String,
+}
+
+/// Builds a suppressed table from group keys. Cells below `min_cell` are shown as `<k`, and
+/// with any suppression the total is shown only as a lower bound (`≥n`), so it cannot be
+/// used to recover a suppressed cell. Differencing against another table of the same cases
+/// (e.g. an unsuppressed total by channel) is still possible: publish one table per
+/// release, or raise `min_cell`.
+pub fn tabulate(by: StatsBy, keys: impl IntoIterator<Item = String>, min_cell: usize) -> Stats {
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for k in keys {
+        *counts.entry(k).or_default() += 1;
+    }
+    let mut cells: Vec<(String, usize)> = counts.into_iter().collect();
+    cells.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let total: usize = cells.iter().map(|c| c.1).sum();
+    let suppressed: Vec<bool> = cells.iter().map(|c| c.1 < min_cell).collect();
+    let shown_total = if suppressed.iter().any(|s| *s) {
+        let visible: usize = cells
+            .iter()
+            .zip(&suppressed)
+            .filter(|(_, s)| !**s)
+            .map(|(c, _)| c.1)
+            .sum();
+        format!("≥{visible}")
+    } else {
+        total.to_string()
+    };
+    Stats {
+        by,
+        min_cell,
+        cells: cells
+            .into_iter()
+            .zip(suppressed)
+            .map(|((key, n), s)| Cell {
+                key,
+                count: (!s).then_some(n),
+                shown: if s {
+                    format!("<{min_cell}")
+                } else {
+                    n.to_string()
+                },
+            })
+            .collect(),
+        total: shown_total,
+    }
+}
+
+/// The province (or municipality / region) at the start of a masked address.
+pub fn province_of(address: &str) -> String {
+    for suffix in ["特别行政区", "自治区", "省", "市"] {
+        if let Some(i) = address.find(suffix) {
+            let head = &address[..i + suffix.len()];
+            if head.chars().count() <= 12 {
+                return head.to_owned();
+            }
+        }
+    }
+    "未知".to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_cells_are_suppressed_and_the_total_becomes_a_bound() {
+        let keys = ["a"; 10]
+            .iter()
+            .chain(["b"; 7].iter())
+            .chain(["c"; 2].iter())
+            .map(|s| s.to_string());
+        let s = tabulate(StatsBy::Category, keys, 5);
+        let shown: Vec<(&str, &str)> = s
+            .cells
+            .iter()
+            .map(|c| (c.key.as_str(), c.shown.as_str()))
+            .collect();
+        assert_eq!(shown, vec![("a", "10"), ("b", "7"), ("c", "<5")]);
+        assert_eq!(s.cells[2].count, None);
+        assert_eq!(s.total, "≥17");
+        let s = tabulate(StatsBy::Category, ["x"; 6].iter().map(|s| s.to_string()), 5);
+        assert_eq!(s.total, "6");
+        assert_eq!(s.cells[0].count, Some(6));
+    }
+
+    #[test]
+    fn provinces() {
+        assert_eq!(province_of("江苏省南京市江宁区"), "江苏省");
+        assert_eq!(province_of("北京市朝阳区"), "北京市");
+        assert_eq!(province_of("广西壮族自治区南宁市"), "广西壮族自治区");
+        assert_eq!(province_of("***"), "未知");
+    }
+
+    #[test]
+    fn csv_defuses_formulas_and_writes_bom() {
+        let e = Export {
+            export_id: "x".into(),
+            time_ms: 0,
+            actor: "a".into(),
+            profile: Profile::Redacted,
+            filters: Filters::default(),
+            columns: vec!["c"],
+            rows: vec![ExportRow {
+                fields: vec![("c", SecretText::from("=cmd|' /C calc'!A0"))],
+            }],
+        };
+        let mut out = Vec::new();
+        write_csv(&e, &mut out, true).unwrap();
+        assert!(out.starts_with(&[0xEF, 0xBB, 0xBF]));
+        let text = String::from_utf8(out[3..].to_vec()).unwrap();
+        assert!(text.contains("'=cmd"), "{text}");
+    }
+}
