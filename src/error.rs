@@ -70,6 +70,9 @@ pub enum VaultError {
         /// Their closed cases.
         closed_cases: usize,
     },
+    /// A workflow rule refused (transition, deadline, extension).
+    #[error("{0}")]
+    Workflow(String),
     /// A user of that name exists.
     #[error("a user with that name already exists")]
     UserExists,

@@ -52,6 +52,7 @@ pub mod redact;
 mod session;
 pub mod store;
 mod vault;
+pub mod workflow;
 
 pub use audit::{AuditCommitted, AuditKey, VerifyError, VerifyReport};
 pub use crypto::{KdfParams, Passphrase, SecretText};
@@ -60,5 +61,6 @@ pub use model::{
     CaseMeta, CaseSummary, Channel, NewCase, NewPetitioner, RecordId, RecordView, ShownField, Table,
 };
 pub use policy::{Action, Class, Role};
+pub use session::casework;
 pub use session::{ImportReport, MAX_TEXT_CHARS, Reason, Relation, Session};
 pub use vault::{MIN_PASSPHRASE_CHARS, UserInfo, Vault, VaultOptions};

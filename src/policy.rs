@@ -189,6 +189,14 @@ pub enum Action {
     AuditReport,
     /// Plant a honey (canary) record.
     CanaryAdd,
+    /// Move a case to another status.
+    CaseTransition,
+    /// Extend a case's handling period.
+    CaseExtend,
+    /// Record a risk assessment.
+    CaseAssess,
+    /// Forward a case to a unit.
+    CaseForward,
 }
 
 impl Action {
@@ -215,11 +223,15 @@ impl Action {
             Action::AuditExport => "audit_export",
             Action::AuditReport => "audit_report",
             Action::CanaryAdd => "canary_add",
+            Action::CaseTransition => "case_transition",
+            Action::CaseExtend => "case_extend",
+            Action::CaseAssess => "case_assess",
+            Action::CaseForward => "case_forward",
         }
     }
 
     /// Every action, in declaration (wire) order.
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 24] = [
         Action::Unlock,
         Action::Init,
         Action::UserAdd,
@@ -240,6 +252,10 @@ impl Action {
         Action::AuditExport,
         Action::AuditReport,
         Action::CanaryAdd,
+        Action::CaseTransition,
+        Action::CaseExtend,
+        Action::CaseAssess,
+        Action::CaseForward,
     ];
 
     /// Parses an action code.
@@ -269,6 +285,12 @@ pub enum Denial {
         "the chosen handler belongs to the unit this case is about; choose a handler of another unit"
     )]
     AssigneeInAccusedUnit,
+    /// Forwarding an accusation to the unit it accuses (信访工作条例 Art. 30(3)).
+    #[error("an accusation is never forwarded to the unit it accuses (信访工作条例 Art. 30(3))")]
+    ForwardToAccused,
+    /// Passing an accuser's identity on.
+    #[error("the identity of an accuser is never forwarded (信访工作条例 Art. 30(3))")]
+    IdentityOfAccuser,
     /// Identity data needs an explicit reveal with a reason.
     #[error("identity fields need --reveal with --reason")]
     RevealNeedsReason,
@@ -285,7 +307,9 @@ pub fn permits(role: Role, action: Action) -> Result<(), Denial> {
         PetitionerReveal => matches!(role, Registrar | Supervisor),
         CaseAssign => matches!(role, Registrar | Supervisor),
         AuditRead | AuditCheckpoint | AuditExport | AuditReport => matches!(role, Auditor | Admin),
-        CanaryAdd => matches!(role, Admin | Auditor),
+        CanaryAdd => role == Admin,
+        CaseTransition | CaseAssess => matches!(role, Registrar | Supervisor | Handler),
+        CaseExtend | CaseForward => matches!(role, Registrar | Supervisor),
         Find => matches!(role, Registrar | Handler | Supervisor),
         Export | Stats => matches!(role, Registrar | Supervisor | Analyst),
         Import => role == Registrar,

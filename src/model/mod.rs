@@ -204,8 +204,8 @@ pub struct CaseMeta {
     pub category: String,
     /// Channel.
     pub channel: Channel,
-    /// Workflow status code.
-    pub status: String,
+    /// Workflow status.
+    pub status: crate::workflow::Status,
     /// Unix ms the petition was received.
     pub received_at: i64,
     /// The petitioners.
@@ -223,6 +223,49 @@ pub struct CaseMeta {
     pub created_by: String,
     /// A honey record planted for the compliance officer (never shown).
     pub canary: bool,
+    /// Every status the case has been in, with when and by whom (first: registered).
+    pub history: Vec<StatusChange>,
+    /// The one extension of the handling period (Art. 34), if granted.
+    pub extension: Option<ExtensionRecord>,
+    /// The risk assessment (风险评估), if made.
+    pub risk: Option<crate::workflow::risk::Assessment>,
+    /// The unit the case was forwarded to (转送), if any.
+    pub forwarded_to: Option<String>,
+}
+
+impl CaseMeta {
+    /// When the case last entered `status` (unix ms).
+    pub fn entered(&self, status: crate::workflow::Status) -> Option<i64> {
+        self.history
+            .iter()
+            .rev()
+            .find(|c| c.status == status)
+            .map(|c| c.at_ms)
+    }
+}
+
+/// One status change.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StatusChange {
+    /// The new status.
+    pub status: crate::workflow::Status,
+    /// Unix ms.
+    pub at_ms: i64,
+    /// User name.
+    pub by: String,
+}
+
+/// A granted extension.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ExtensionRecord {
+    /// Days added (1–30).
+    pub days: u32,
+    /// The reason, scrubbed of PII.
+    pub reason: String,
+    /// Unix ms.
+    pub at_ms: i64,
+    /// User name.
+    pub by: String,
 }
 
 /// Masked renderings (masked class) of a record, keyed by logical field name.

@@ -209,7 +209,86 @@ pub enum CaseCmd {
         id: String,
     },
     /// List the cases you may see.
-    List,
+    List {
+        /// Only cases past a statutory deadline.
+        #[arg(long)]
+        overdue: bool,
+        /// Only this status (e.g. handling, 受理).
+        #[arg(long)]
+        status: Option<String>,
+        /// Only cases assigned to this handler.
+        #[arg(long)]
+        assigned_to: Option<String>,
+        /// Only cases assessed at this risk level or higher (low, medium, high, critical).
+        #[arg(long)]
+        risk: Option<String>,
+        /// Only cases with an early warning (group visit, repeat petitioner, overdue, high risk unassigned).
+        #[arg(long)]
+        warnings: bool,
+    },
+    /// Move a case to another status (registered → accepted / not_accepted → assigned /
+    /// forwarded → handling → replied → closed → review_requested → …).
+    Transition {
+        /// Case id.
+        id: String,
+        /// The new status.
+        #[arg(long)]
+        to: String,
+        /// A note kept (encrypted) with the case.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Extend the handling period once, by at most 30 days (Art. 34).
+    Extend {
+        /// Case id.
+        id: String,
+        /// Days (1-30).
+        #[arg(long)]
+        days: u32,
+        /// Why (recorded with the case and in the access log).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Deadlines and follow-ups due within DAYS (overdue first).
+    Due {
+        /// Window in days.
+        #[arg(long, default_value_t = 7)]
+        within: i64,
+    },
+    /// Forward a case to a unit (转送/交办) and write the forwarding package.
+    Forward {
+        /// Case id.
+        id: String,
+        /// Receiving unit.
+        #[arg(long)]
+        to_unit: String,
+        /// Where to write the package (JSON).
+        #[arg(long)]
+        out: PathBuf,
+        /// Include the petitioner's name and phone (never for an accusation); needs --reason.
+        #[arg(long, requires = "reason")]
+        with_identity: bool,
+        /// Why identity is included.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Record a risk assessment (风险评估) on its four dimensions.
+    Assess {
+        /// Case id.
+        id: String,
+        /// ordinary, religion, ethnicity, territory, or sensitive:LABEL.
+        #[arg(long)]
+        nature: String,
+        /// Number of people involved.
+        #[arg(long)]
+        headcount: u32,
+        /// individual, loose_group, organised.
+        #[arg(long)]
+        organisation: String,
+        /// local, regional, public_opinion.
+        #[arg(long)]
+        impact: String,
+    },
     /// Cases related to a case: sharing a petitioner, or the same accused unit and category
     /// within a window (group-petition early warning).
     Related {

@@ -59,7 +59,7 @@ fn exit_code_for(err: &anyhow::Error) -> u8 {
             | VaultError::AlreadyExists(_) => exit::INVALID,
             VaultError::AuditFailed(_) => exit::AUDIT_UNAVAILABLE,
             VaultError::Duplicate { .. } => exit::DUPLICATE,
-            VaultError::Kdf(_) => exit::INVALID,
+            VaultError::Kdf(_) | VaultError::Workflow(_) => exit::INVALID,
             _ => exit::FAILURE,
         };
     }
@@ -458,7 +458,100 @@ fn run(cli: Cli) -> Result<()> {
                 Command::Case(CaseCmd::Show { id }) => {
                     output::view(json, &session.show_case(parse_id(&id)?)?)
                 }
-                Command::Case(CaseCmd::List) => output::cases(json, &session.list_cases()?),
+                Command::Case(CaseCmd::List {
+                    overdue,
+                    status,
+                    assigned_to,
+                    risk,
+                    warnings,
+                }) => {
+                    use petition_vault::casework::{self, CaseFilter};
+                    use petition_vault::workflow::{Status, risk::RiskLevel};
+                    let filter = CaseFilter {
+                        overdue,
+                        status: status
+                            .as_deref()
+                            .map(Status::parse)
+                            .transpose()
+                            .map_err(|e| UsageError(e.to_string()))?,
+                        assigned_to,
+                        risk: risk
+                            .as_deref()
+                            .map(RiskLevel::parse)
+                            .transpose()
+                            .map_err(|e| UsageError(e.to_string()))?,
+                        warnings,
+                    };
+                    let cases =
+                        session.list_cases_where(&filter, casework::today(), &calendar()?)?;
+                    output::cases_with_warnings(json, &cases);
+                }
+                Command::Case(CaseCmd::Transition { id, to, note }) => {
+                    let to = petition_vault::workflow::Status::parse(&to)
+                        .map_err(|e| UsageError(e.to_string()))?;
+                    let id = parse_id(&id)?;
+                    session.transition(id, to, note.as_deref())?;
+                    output::transitioned(json, &id, to);
+                }
+                Command::Case(CaseCmd::Extend { id, days, reason }) => {
+                    let id = parse_id(&id)?;
+                    let due = session.extend_case(id, days, &Reason::new(&reason)?)?;
+                    output::extended(json, &id, days, due);
+                }
+                Command::Case(CaseCmd::Due { within }) => {
+                    let items = session.due_cases(
+                        within,
+                        petition_vault::casework::today(),
+                        &calendar()?,
+                    )?;
+                    output::due(json, &items);
+                }
+                Command::Case(CaseCmd::Forward {
+                    id,
+                    to_unit,
+                    out,
+                    with_identity,
+                    reason,
+                }) => {
+                    if out.exists() {
+                        return Err(UsageError(format!(
+                            "{} exists; choose a new file",
+                            out.display()
+                        ))
+                        .into());
+                    }
+                    let reason = match (with_identity, reason) {
+                        (true, Some(r)) => Some(Reason::new(&r)?),
+                        _ => None,
+                    };
+                    let package =
+                        session.forward_case(parse_id(&id)?, &to_unit, reason.as_ref())?;
+                    write_private(&out, serde_json::to_string_pretty(&package)?.as_bytes())
+                        .with_context(|| format!("writing {}", out.display()))?;
+                    output::forwarded(json, &package, &out);
+                }
+                Command::Case(CaseCmd::Assess {
+                    id,
+                    nature,
+                    headcount,
+                    organisation,
+                    impact,
+                }) => {
+                    use petition_vault::workflow::risk::{
+                        Assessment, Impact, Nature, Organisation,
+                    };
+                    let usage =
+                        |e: petition_vault::workflow::WorkflowError| UsageError(e.to_string());
+                    let a = Assessment {
+                        nature: Nature::parse(&nature).map_err(usage)?,
+                        headcount,
+                        organisation: Organisation::parse(&organisation).map_err(usage)?,
+                        impact: Impact::parse(&impact).map_err(usage)?,
+                    };
+                    let reasons: Vec<String> = a.reasons().iter().map(|r| r.to_string()).collect();
+                    let level = session.assess_case(parse_id(&id)?, a)?;
+                    output::assessed(json, level, &reasons);
+                }
                 Command::Case(CaseCmd::Assign { id, to }) => {
                     let id = parse_id(&id)?;
                     session.assign_case(id, &to)?;
@@ -622,6 +715,20 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+/// The holiday calendar: PVAULT_CALENDAR (a file in the documented format) or the one
+/// shipped for the current year.
+fn calendar() -> Result<petition_vault::workflow::deadline::Calendar> {
+    match std::env::var_os("PVAULT_CALENDAR") {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.to_string_lossy()))?;
+            Ok(petition_vault::workflow::deadline::Calendar::parse(&text)
+                .map_err(|e| UsageError(format!("{}: {e}", path.to_string_lossy())))?)
+        }
+        None => Ok(petition_vault::workflow::deadline::Calendar::builtin().clone()),
     }
 }
 

@@ -129,41 +129,6 @@ pub fn view(json: bool, view: &RecordView) {
     }
 }
 
-pub fn cases(json: bool, cases: &[CaseSummary]) {
-    if json {
-        let list: Vec<Value> = cases
-            .iter()
-            .map(|c| {
-                json!({"id": c.id.to_string(), "case_no": c.meta.case_no, "category": c.meta.category,
-                       "channel": c.meta.channel.as_str(), "status": c.meta.status,
-                       "assigned_to": c.meta.assigned_to, "petitioners": c.meta.petitioner_ids.len()})
-            })
-            .collect();
-        println!("{}", Value::Array(list));
-        return;
-    }
-    let mut t = table(&[
-        "id",
-        "case no",
-        "category",
-        "channel",
-        "status",
-        "assigned to",
-    ]);
-    for c in cases {
-        t.add_row(vec![
-            c.id.to_string(),
-            c.meta.case_no.clone(),
-            c.meta.category.clone(),
-            c.meta.channel.as_str().to_owned(),
-            c.meta.status.clone(),
-            c.meta.assigned_to.clone().unwrap_or_default(),
-        ]);
-    }
-    println!("{t}");
-    println!("{} case(s)", cases.len());
-}
-
 pub fn entry_json(r: &RecordedEntry) -> Value {
     let e = &r.entry;
     json!({
@@ -340,7 +305,7 @@ fn case_rows(cases: &[&CaseSummary], extra: &[String]) -> Table {
             c.id.to_string(),
             c.meta.case_no.clone(),
             c.meta.category.clone(),
-            c.meta.status.clone(),
+            c.meta.status.as_str().to_owned(),
             petition_vault::audit::format_time(c.meta.received_at)
                 .chars()
                 .take(10)
@@ -483,4 +448,147 @@ pub fn stats(json: bool, s: &petition_vault::export::Stats) {
         "counts below {} are shown as <{} (small-cell suppression)",
         s.min_cell, s.min_cell
     );
+}
+
+pub fn cases_with_warnings(
+    json: bool,
+    cases: &[(CaseSummary, Vec<petition_vault::workflow::Warning>)],
+) {
+    let cal = petition_vault::workflow::deadline::Calendar::builtin();
+    if json {
+        let list: Vec<Value> = cases
+            .iter()
+            .map(|(c, w)| {
+                let mut v = summary_json(c);
+                v["warnings"] = json!(w.iter().map(|x| x.code()).collect::<Vec<_>>());
+                v["risk"] = json!(c.meta.risk.as_ref().map(|r| r.level().as_str()));
+                v["due"] = json!(
+                    petition_vault::casework::next_due(&c.meta, cal)
+                        .map(|(k, d)| json!({"kind": k.as_str(), "date": d.to_string()}))
+                );
+                v
+            })
+            .collect();
+        println!("{}", Value::Array(list));
+        return;
+    }
+    let mut t = table(&[
+        "id",
+        "case no",
+        "category",
+        "status",
+        "assigned to",
+        "next deadline",
+        "risk",
+        "warnings",
+    ]);
+    for (c, w) in cases {
+        t.add_row(vec![
+            c.id.to_string(),
+            c.meta.case_no.clone(),
+            c.meta.category.clone(),
+            c.meta.status.label_zh().to_owned(),
+            c.meta.assigned_to.clone().unwrap_or_default(),
+            petition_vault::casework::next_due(&c.meta, cal)
+                .map(|(k, d)| format!("{} {}", d, k.label_zh()))
+                .unwrap_or_default(),
+            c.meta
+                .risk
+                .as_ref()
+                .map(|r| r.level().label_zh().to_owned())
+                .unwrap_or_default(),
+            w.iter()
+                .map(|x| x.label_zh())
+                .collect::<Vec<_>>()
+                .join("、"),
+        ]);
+    }
+    println!("{t}");
+    println!("{} case(s)", cases.len());
+}
+
+pub fn transitioned(json: bool, id: &RecordId, to: petition_vault::workflow::Status) {
+    if json {
+        println!("{}", json!({"id": id.to_string(), "status": to.as_str()}));
+    } else {
+        println!("case {id} is now {} ({})", to.as_str(), to.label_zh());
+    }
+}
+
+pub fn extended(json: bool, id: &RecordId, days: u32, due: time::Date) {
+    if json {
+        println!(
+            "{}",
+            json!({"id": id.to_string(), "days": days, "due": due.to_string()})
+        );
+    } else {
+        println!("case {id}: handling period extended by {days} day(s); now due {due}");
+    }
+}
+
+pub fn due(json: bool, items: &[petition_vault::casework::DueItem]) {
+    if json {
+        let list: Vec<Value> = items
+            .iter()
+            .map(|d| {
+                let mut v = summary_json(&d.case);
+                v["kind"] = json!(d.kind.as_str());
+                v["due"] = json!(d.due.to_string());
+                v["days_left"] = json!(d.days_left);
+                v
+            })
+            .collect();
+        println!("{}", Value::Array(list));
+        return;
+    }
+    let mut t = table(&["id", "case no", "status", "due", "what", "days left"]);
+    for d in items {
+        t.add_row(vec![
+            d.case.id.to_string(),
+            d.case.meta.case_no.clone(),
+            d.case.meta.status.label_zh().to_owned(),
+            d.due.to_string(),
+            d.kind.label_zh().to_owned(),
+            if d.days_left < 0 {
+                format!("overdue {}", -d.days_left)
+            } else {
+                d.days_left.to_string()
+            },
+        ]);
+    }
+    println!("{t}");
+}
+
+pub fn forwarded(json: bool, p: &petition_vault::casework::ForwardPackage, out: &Path) {
+    if json {
+        println!(
+            "{}",
+            json!({"file": out.display().to_string(), "to_unit": p.to_unit, "identity_included": p.identity_included})
+        );
+    } else {
+        println!(
+            "case {} forwarded to {}; package written to {} ({})",
+            p.case_no,
+            p.to_unit,
+            out.display(),
+            if p.identity_included {
+                "with the petitioner's name and phone"
+            } else {
+                "petitioner identity removed"
+            }
+        );
+    }
+}
+
+pub fn assessed(json: bool, level: petition_vault::workflow::risk::RiskLevel, reasons: &[String]) {
+    if json {
+        println!("{}", json!({"level": level.as_str(), "reasons": reasons}));
+    } else {
+        println!(
+            "risk: {} ({}) — {}",
+            level.as_str(),
+            level.label_zh(),
+            reasons.join("; ")
+        );
+    }
 }

@@ -9,6 +9,8 @@ use crate::audit::{self, AuditCommitted, Entry, Outcome, RecordedEntry};
 use crate::crypto::{self, Passphrase, RecordKey, SecretText};
 use crate::error::VaultError;
 use crate::index::{self, IndexKind};
+
+pub mod casework;
 use crate::keyring::Keyring;
 use crate::model::{
     self, CASE_FIELDS, CASE_SHOWN, CaseMeta, CaseSummary, MASKED_BUNDLE, META_BUNDLE, MaskedBundle,
@@ -522,7 +524,7 @@ impl<'v> Session<'v> {
                 push("case_no", m.case_no);
                 push("category", m.category);
                 push("channel", m.channel.as_str().to_owned());
-                push("status", m.status);
+                push("status", m.status.as_str().to_owned());
                 push("received_at", format_ms(m.received_at));
                 push("petitioner_ids", join_ids(&m.petitioner_ids));
                 if let Some(handler) = m.assigned_to {
@@ -677,7 +679,7 @@ impl<'v> Session<'v> {
         let (mut open, mut closed) = (0, 0);
         for cid in &meta.case_ids {
             if let Some(crec) = self.load(Table::Case, cid)? {
-                if is_closed_status(&self.case_meta(cid, &crec)?.status) {
+                if !self.case_meta(cid, &crec)?.status.is_open() {
                     closed += 1;
                 } else {
                     open += 1;
@@ -1082,7 +1084,7 @@ impl<'v> Session<'v> {
             case_no,
             category: c.category.trim().to_owned(),
             channel: c.channel,
-            status: "registered".into(),
+            status: crate::workflow::Status::Registered,
             received_at: now_ms(),
             petitioner_ids: c.petitioners.clone(),
             assigned_to: None,
@@ -1094,6 +1096,14 @@ impl<'v> Session<'v> {
             created_at: now_ms(),
             created_by: self.user.name.clone(),
             canary,
+            history: vec![model::StatusChange {
+                status: crate::workflow::Status::Registered,
+                at_ms: now_ms(),
+                by: self.user.name.clone(),
+            }],
+            extension: None,
+            risk: None,
+            forwarded_to: None,
         };
         rec.set(
             MASKED_BUNDLE,
@@ -1496,7 +1506,12 @@ impl<'v> Session<'v> {
             .all_case_metas()?
             .into_iter()
             .filter(|(_, m)| !m.canary && self.authorize_case(m).is_ok())
-            .filter(|(_, m)| filters.status.as_ref().is_none_or(|s| &m.status == s))
+            .filter(|(_, m)| {
+                filters
+                    .status
+                    .as_ref()
+                    .is_none_or(|s| m.status.as_str() == s)
+            })
             .filter(|(_, m)| filters.category.as_ref().is_none_or(|c| &m.category == c))
             .filter(|(_, m)| filters.since_ms.is_none_or(|t| m.received_at >= t))
             .filter(|(_, m)| filters.until_ms.is_none_or(|t| m.received_at < t))
@@ -1651,7 +1666,7 @@ impl<'v> Session<'v> {
             put("case_no", meta.case_no.clone());
             put("category", meta.category.clone());
             put("channel", meta.channel.as_str().to_owned());
-            put("status", meta.status.clone());
+            put("status", meta.status.as_str().to_owned());
             put("received_at", format_ms(meta.received_at));
             put("is_accusation", meta.is_accusation.to_string());
             put("petitioner_count", meta.petitioner_ids.len().to_string());
@@ -1729,7 +1744,7 @@ impl<'v> Session<'v> {
             keys.push(match by {
                 StatsBy::Category => m.category.clone(),
                 StatsBy::Channel => m.channel.as_str().to_owned(),
-                StatsBy::Status => m.status.clone(),
+                StatsBy::Status => m.status.as_str().to_owned(),
                 StatsBy::Month => time::OffsetDateTime::from_unix_timestamp(m.received_at / 1000)
                     .map(|t| {
                         let t = t.to_offset(cst);
@@ -2080,11 +2095,6 @@ pub struct ImportReport {
     pub batches: usize,
     /// Nothing was written.
     pub dry_run: bool,
-}
-
-/// Statuses that end a case (for the open/closed counts of a repeat petitioner).
-fn is_closed_status(status: &str) -> bool {
-    matches!(status, "closed" | "not_accepted")
 }
 
 fn validate_petitioner(p: &NewPetitioner) -> Result<PetitionerFields, VaultError> {
