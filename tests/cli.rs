@@ -861,3 +861,114 @@ fn export_writes_the_file_and_a_matching_manifest() {
         .success()
         .stdout(predicate::str::contains("<5"));
 }
+
+#[test]
+fn case_workflow_commands() {
+    let s = setup();
+    pvault(&s.dir, Some("reg"))
+        .args(["case", "transition", &s.case, "--to", "handling"])
+        .assert()
+        .code(8)
+        .stderr(predicate::str::contains(
+            "allowed next: accepted, not_accepted",
+        ));
+    pvault(&s.dir, Some("reg"))
+        .args([
+            "case",
+            "transition",
+            &s.case,
+            "--to",
+            "受理",
+            "--note",
+            "符合受理条件",
+        ])
+        .assert()
+        .success();
+    let due = json_of(
+        &pvault(&s.dir, Some("reg"))
+            .args(["--json", "case", "due", "--within", "90"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(due[0]["kind"], "handling");
+    pvault(&s.dir, Some("reg"))
+        .args([
+            "case", "extend", &s.case, "--days", "40", "--reason", "复杂",
+        ])
+        .assert()
+        .code(8);
+    pvault(&s.dir, Some("reg"))
+        .args([
+            "case",
+            "extend",
+            &s.case,
+            "--days",
+            "30",
+            "--reason",
+            "案情复杂",
+        ])
+        .assert()
+        .success();
+    let r = json_of(
+        &pvault(&s.dir, Some("sup"))
+            .args([
+                "--json",
+                "case",
+                "assess",
+                &s.case,
+                "--nature",
+                "ordinary",
+                "--headcount",
+                "8",
+                "--organisation",
+                "loose_group",
+                "--impact",
+                "local",
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(r["level"], "medium");
+    let list = json_of(
+        &pvault(&s.dir, Some("reg"))
+            .args(["--json", "case", "list", "--warnings"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(list[0]["warnings"], serde_json::json!(["group_visit"]));
+    let pkg = s.dir.parent().unwrap().join("forward.json");
+    pvault(&s.dir, Some("reg"))
+        .args([
+            "case",
+            "forward",
+            &s.case,
+            "--to-unit",
+            "江宁区住房和城乡建设局",
+            "--out",
+        ])
+        .arg(&pkg)
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("30(3)"));
+    assert!(!pkg.exists());
+    pvault(&s.dir, Some("reg"))
+        .args([
+            "case",
+            "forward",
+            &s.case,
+            "--to-unit",
+            "江宁区人民政府",
+            "--out",
+        ])
+        .arg(&pkg)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&pkg).unwrap();
+    assert!(!text.contains(NAME) && !text.contains(PHONE) && text.contains("补偿款"));
+}

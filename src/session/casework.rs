@@ -218,8 +218,14 @@ impl Session<'_> {
             ));
         }
         let history: Vec<Status> = meta.history.iter().map(|c| c.status).collect();
-        workflow::status::check_history(&history, to)
-            .map_err(|e| VaultError::Workflow(e.to_string()))?;
+        if let Err(e) = workflow::status::check_history(&history, to) {
+            return Err(self.deny(
+                Action::CaseTransition,
+                vec![id],
+                VaultError::Workflow(e.to_string()),
+                "illegal_transition",
+            ));
+        }
         let from = meta.status;
         if let Some(note) = note.map(str::trim).filter(|n| !n.is_empty()) {
             self.append_note(&id, &mut rec, &meta, to, note)?;
