@@ -4,7 +4,14 @@
 use crate::cli::DemoArgs;
 use crate::output;
 use anyhow::{Context, Result, bail};
+use petition_vault::audit::AuditQuery;
+use petition_vault::audit::report::ReportOptions;
+use petition_vault::casework;
+use petition_vault::export::{self, Filters, Profile, StatsBy};
+use petition_vault::index::Query;
 use petition_vault::model::synth::Synth;
+use petition_vault::workflow::Status;
+use petition_vault::workflow::deadline::Calendar;
 use petition_vault::{
     Channel, NewCase, NewPetitioner, Passphrase, Reason, RecordId, Role, SecretText, Vault,
     VaultError,
@@ -88,6 +95,7 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<()> {
     let mut petitioners = Vec::new();
     let mut cases = Vec::new();
     let mut accusation_case = None;
+    let mut first_person = None;
     for i in 0..args.records {
         let person = synth.person();
         let pid = registrar.add_petitioner(&NewPetitioner {
@@ -117,6 +125,7 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<()> {
         })?;
         if i == 0 {
             accusation_case = Some(cid);
+            first_person = Some(person.clone());
         }
         petitioners.push(pid);
         cases.push(cid);
@@ -139,10 +148,45 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<()> {
         &petitioners[0].to_string()[..8]
     );
     output::view(false, &registrar.show_petitioner(petitioners[0], None)?);
+    let first = first_person.expect("at least one record");
+    let again = NewPetitioner {
+        name: first.name.as_str().into(),
+        id_number: first.id_number.to_lowercase().as_str().into(),
+        phones: vec![],
+        address: None,
+        email: None,
+        ethnicity: None,
+    };
+    match registrar.add_petitioner(&again) {
+        Err(e @ VaultError::Duplicate { .. }) => {
+            println!("registering the same ID number again → {e}")
+        }
+        other => bail!("a duplicate registration was not detected: {other:?}"),
+    }
+    registrar.transition(first_case, Status::Accepted, Some("符合受理条件"))?;
+    let due = registrar.due_cases(30, casework::today(), Calendar::builtin())?;
+    println!(
+        "accepted case {}; {} case(s) have a statutory deadline within 30 days (case due)",
+        &first_case.to_string()[..8],
+        due.len()
+    );
 
     section("3. Handler wang.handler: contact and case content, identity only masked");
     let handler = vault.unlock("wang.handler", &pass("wang.handler"))?;
-    output::view(false, &handler.show_petitioner(petitioners[0], None)?);
+    let phone = format!(
+        "+86 {} {} {}",
+        &first.phone[..3],
+        &first.phone[3..7],
+        &first.phone[7..]
+    );
+    let found = handler.find(&Query::phone(&phone)?)?;
+    println!(
+        "wang.handler searches by phone (blind index, any format) → {} match(es):",
+        found.len()
+    );
+    for v in &found {
+        output::view(false, v);
+    }
     if let Some(&other) = cases.get(2) {
         match handler.show_case(other) {
             Err(e) => println!("wang.handler opens an unassigned case → {e}"),
@@ -192,15 +236,40 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<()> {
     section("6. Analyst zhou.analyst: masked renderings and meta only — a redacted export");
     let analyst = vault.unlock("zhou.analyst", &pass("zhou.analyst"))?;
     println!("analyst's keyring holds: {:?}", analyst.held_classes());
-    for pid in petitioners.iter().take(3) {
+    let exp = analyst.export(Profile::Redacted, Filters::default(), None)?;
+    let mut bytes = Vec::new();
+    export::write_csv(&exp, &mut bytes, true)?;
+    let exports = args.dir.join("exports");
+    std::fs::create_dir_all(&exports)?;
+    let file = exports.join("redacted-cases.csv");
+    crate::write_private(&file, &bytes)?;
+    let manifest = export::Manifest::of(&exp, "csv", &bytes);
+    crate::write_private(
+        &exports.join("redacted-cases.csv.manifest.json"),
+        serde_json::to_string_pretty(&manifest)?.as_bytes(),
+    )?;
+    println!(
+        "{} cases exported to {} (sha256 {}…); the first rows:",
+        exp.rows.len(),
+        file.display(),
+        &manifest.sha256[..16]
+    );
+    let text = String::from_utf8_lossy(&bytes[3..]).into_owned();
+    for line in text.lines().take(3) {
+        let short: String = line.chars().take(160).collect();
         println!(
-            "{}",
-            output::view_json(&analyst.show_petitioner(*pid, None)?)
+            "  {short}{}",
+            if line.chars().count() > 160 {
+                "…"
+            } else {
+                ""
+            }
         );
     }
-    for cid in cases.iter().take(2) {
-        println!("{}", output::view_json(&analyst.show_case(*cid)?));
-    }
+    println!(
+        "{}",
+        output::stats_table(&analyst.stats(StatsBy::Category, 5, &Filters::default())?)
+    );
     match analyst.show_petitioner(petitioners[0], Some(&Reason::new("curious")?)) {
         Err(e) => println!("analyst tries to reveal identity → {e}"),
         Ok(_) => bail!("analyst revealed identity"),
@@ -208,12 +277,27 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<()> {
 
     section("7. Auditor sun.auditor: the access trail, then verification");
     let auditor = vault.unlock("sun.auditor", &pass("sun.auditor"))?;
-    let total = auditor.audit_len()?;
-    let recent = auditor.audit_entries(total.saturating_sub(16), 16)?;
-    println!("{}", output::audit_table(&recent));
-    let report = vault.verify_audit(Some(&audit_key), &[])?;
+    let who = auditor.audit_query(&AuditQuery {
+        record: Some(petitioners[0]),
+        ..Default::default()
+    })?;
     println!(
-        "audit verify: ok, {} entries, head {} (hash chain and forward-secure MACs checked)",
+        "who looked at petitioner {}? (audit log --record)",
+        &petitioners[0].to_string()[..8]
+    );
+    println!("{}", output::audit_table(&who));
+    let report = auditor.audit_report(&ReportOptions::default())?;
+    println!("compliance report findings (audit report):");
+    for f in report.findings.iter().take(6) {
+        println!("  [{}] {}: {}", f.severity.as_str(), f.user, f.message);
+    }
+    let checkpoint = auditor.audit_checkpoint()?;
+    let cp_file = args.dir.with_extension("checkpoint.json");
+    let _ = std::fs::remove_file(&cp_file);
+    crate::write_private(&cp_file, checkpoint.to_json().as_bytes())?;
+    let report = vault.verify_audit(Some(&audit_key), std::slice::from_ref(&checkpoint))?;
+    println!(
+        "audit verify: ok, {} entries, head {} (hash chain, forward-secure MACs and signed checkpoints checked)",
         report.entries,
         hex::encode(report.head)
     );

@@ -438,12 +438,7 @@ pub fn stats(json: bool, s: &petition_vault::export::Stats) {
         println!("{}", serde_json::to_string(s).unwrap_or_default());
         return;
     }
-    let mut t = table(&[s.by.as_str(), "cases"]);
-    for c in &s.cells {
-        t.add_row(vec![c.key.clone(), c.shown.clone()]);
-    }
-    t.add_row(vec!["total".to_owned(), s.total.clone()]);
-    println!("{t}");
+    println!("{}", stats_table(s));
     println!(
         "counts below {} are shown as <{} (small-cell suppression)",
         s.min_cell, s.min_cell
@@ -591,4 +586,13 @@ pub fn assessed(json: bool, level: petition_vault::workflow::risk::RiskLevel, re
             reasons.join("; ")
         );
     }
+}
+
+pub fn stats_table(s: &petition_vault::export::Stats) -> Table {
+    let mut t = table(&[s.by.as_str(), "cases"]);
+    for c in &s.cells {
+        t.add_row(vec![c.key.clone(), c.shown.clone()]);
+    }
+    t.add_row(vec!["total".to_owned(), s.total.clone()]);
+    t
 }
