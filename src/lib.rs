@@ -43,6 +43,7 @@ pub mod audit;
 pub mod crypto;
 mod error;
 pub mod export;
+pub mod hardening;
 pub mod import;
 pub mod index;
 pub mod keyring;

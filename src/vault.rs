@@ -94,6 +94,7 @@ pub struct Vault {
     pub(crate) options: VaultOptions,
     pub(crate) case_counter: Mutex<()>,
     dir: Option<PathBuf>,
+    loose_permissions: Vec<String>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -240,6 +241,7 @@ impl Vault {
             options,
             case_counter: Mutex::new(()),
             dir: Some(dir.to_path_buf()),
+            loose_permissions: vec![],
         };
         let entry = vault.entry(
             [0; 8],
@@ -261,8 +263,16 @@ impl Vault {
         if !dir.join("db").exists() {
             return Err(VaultError::NotAVault(dir.to_path_buf()));
         }
+        // Checked before the engine opens (it writes a snapshot while opening).
+        let loose = loose_permissions(dir);
         let store = SledStore::open(dir, options.cache_bytes)?;
-        Self::open_store(Arc::new(store), Some(dir.to_path_buf()), options)
+        let mut vault = Self::open_store(Arc::new(store), Some(dir.to_path_buf()), options)?;
+        // Files sled creates while running (snapshots) get the process's default mode; the
+        // folder is 0700 so they are not reachable, but report and fix what was loose.
+        vault.loose_permissions = loose;
+        tighten_permissions(dir)
+            .map_err(|e| VaultError::Store(crate::store::StoreError::Io(e.to_string())))?;
+        Ok(vault)
     }
 
     /// Opens a vault on an already-open store (tests wrap a store to inject faults).
@@ -287,6 +297,7 @@ impl Vault {
             options,
             case_counter: Mutex::new(()),
             dir,
+            loose_permissions: vec![],
         })
     }
 
@@ -300,14 +311,18 @@ impl Vault {
         self.dir.as_deref()
     }
 
-    /// Files or folders under the vault folder that are readable by group or others.
+    /// Files or folders that were readable by group or others when the vault was opened
+    /// (they have been set to 0600 / 0700 since).
+    pub fn loose_permissions_at_open(&self) -> &[String] {
+        &self.loose_permissions
+    }
+
+    /// Files or folders under the vault folder that are readable by group or others now.
     pub fn permission_warnings(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        #[cfg(unix)]
-        if let Some(dir) = &self.dir {
-            collect_loose(dir, &mut out);
-        }
-        out
+        self.dir
+            .as_deref()
+            .map(loose_permissions)
+            .unwrap_or_default()
     }
 
     /// Unlocks a session as `user`. Wrong user or passphrase → [`VaultError::BadCredentials`]
@@ -493,6 +508,13 @@ pub(crate) fn make_user(
     })
 }
 
+fn loose_permissions(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    #[cfg(unix)]
+    collect_loose(dir, &mut out);
+    out
+}
+
 #[cfg(unix)]
 fn collect_loose(dir: &Path, out: &mut Vec<String>) {
     use std::os::unix::fs::PermissionsExt;
@@ -500,7 +522,7 @@ fn collect_loose(dir: &Path, out: &mut Vec<String>) {
         && meta.permissions().mode() & 0o077 != 0
     {
         out.push(format!(
-            "{} is accessible to other users (mode {:o}); run chmod 700",
+            "{} was accessible to other users (mode {:o})",
             dir.display(),
             meta.permissions().mode() & 0o777
         ));
@@ -515,7 +537,7 @@ fn collect_loose(dir: &Path, out: &mut Vec<String>) {
                         && meta.permissions().mode() & 0o077 != 0
                     {
                         out.push(format!(
-                            "{} is accessible to other users (mode {:o}); run chmod 600",
+                            "{} was accessible to other users (mode {:o})",
                             p.display(),
                             meta.permissions().mode() & 0o777
                         ));

@@ -545,3 +545,25 @@ fn hex_mac(k: &petition_vault::AuditKey) -> String {
         .find_map(|l| l.strip_prefix("mac-key ").map(str::to_owned))
         .unwrap()
 }
+
+#[cfg(unix)]
+#[test]
+fn loose_permissions_are_reported_and_fixed_on_open() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = fixture();
+    let dir = f.dir.path().join("vault");
+    drop(f.vault);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    for file in walk(&dir) {
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+    let db = dir.join("db").join("db");
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let v = Vault::open(&dir, VaultOptions::insecure_for_tests()).unwrap();
+    let warned = v.loose_permissions_at_open();
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert!(warned[0].contains("mode 644"));
+    assert_eq!(mode(&db), 0o600);
+    assert!(v.permission_warnings().is_empty());
+}

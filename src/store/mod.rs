@@ -142,7 +142,9 @@ pub enum StoreError {
     #[error("storage failure: {0}")]
     Io(String),
     /// Data on disk is not what the engine wrote.
-    #[error("storage is corrupted: {0}")]
+    #[error(
+        "storage is corrupted: {0}; nothing was changed — restore the vault folder from a backup (do not delete files to recover)"
+    )]
     Corrupt(String),
     /// A key that had to be new exists (e.g. an ID number registered concurrently).
     #[error("a unique key already exists in {tree}")]

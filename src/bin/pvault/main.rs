@@ -49,9 +49,10 @@ fn exit_code_for(err: &anyhow::Error) -> u8 {
                 exit::NOT_FOUND
             }
             VaultError::InUse => exit::IN_USE,
-            VaultError::Tampered { .. } | VaultError::Corrupt(_) | VaultError::AuditInvalid(_) => {
-                exit::INTEGRITY
-            }
+            VaultError::Tampered { .. }
+            | VaultError::Corrupt(_)
+            | VaultError::AuditInvalid(_)
+            | VaultError::Store(petition_vault::store::StoreError::Corrupt(_)) => exit::INTEGRITY,
             VaultError::Invalid(_)
             | VaultError::WeakPassphrase(_)
             | VaultError::BadUserName
@@ -90,6 +91,9 @@ fn parse_time(s: &str) -> Result<i64> {
 pub struct UsageError(pub String);
 
 fn main() -> ExitCode {
+    // Before anything is unlocked: no core dumps of keys or plaintext, private files only.
+    petition_vault::hardening::harden_process();
+    petition_vault::hardening::private_umask();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -152,8 +156,8 @@ fn read_new_passphrase(for_whom: &str) -> Result<Passphrase> {
 
 fn open_vault(dir: &Path) -> Result<Vault> {
     let vault = Vault::open(dir, vault_options())?;
-    for warning in vault.permission_warnings() {
-        eprintln!("warning: {warning}");
+    for warning in vault.loose_permissions_at_open() {
+        eprintln!("warning: {warning} (fixed: set to owner-only)");
     }
     Ok(vault)
 }
