@@ -387,7 +387,7 @@ impl Session<'_> {
     }
 
     /// The stored re-encryption progress of `class`.
-    pub(crate) fn reencrypt_progress(
+    pub fn reencrypt_progress(
         &self,
         class: Class,
     ) -> Result<Option<ReencryptProgress>, VaultError> {
@@ -695,6 +695,11 @@ impl Session<'_> {
 }
 
 impl Session<'_> {
+    /// The versions of `class` this session's keyring holds, oldest first.
+    pub fn held_versions(&self, class: Class) -> Vec<u32> {
+        self.keyring.versions(class)
+    }
+
     /// The Argon2 parameters of this user's current key slot.
     pub fn kdf_params(&self) -> KdfParams {
         self.user.kdf
