@@ -493,3 +493,130 @@ fn erasure_leaves_no_trace_on_disk_after_compaction_and_no_index_hit() {
     assert!(reg.add_petitioner(&new_petitioner(&PEOPLE[0])).is_ok());
     drop(tmp);
 }
+
+// ---- the same through the command line ----------------------------------------------------
+
+#[test]
+fn cli_backup_restore_check_recovery_and_exit_codes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("vault");
+    synthetic_vault(&dir, 3);
+    let run = |args: &[&str], user: &str| pvault(&dir, user).args(args).output().unwrap();
+    let bak = tmp.path().join("v.pvbak");
+    let out = run(&["backup", "--out", bak.to_str().unwrap()], "admin");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut bytes = std::fs::read(&bak).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x10;
+    let bad = tmp.path().join("bad.pvbak");
+    std::fs::write(&bad, &bytes).unwrap();
+    let target = tmp.path().join("restored");
+    let out = pvault(&target, "admin")
+        .args(["restore", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("corrupted or truncated"));
+    assert!(!target.exists());
+    let out = pvault(&target, "admin")
+        .args(["restore", bak.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for user in ["admin", "reg"] {
+        let out = pvault(&target, user).args(["check"]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let out = pvault(&target, "admin")
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Recovery through the CLI: 2 of 3 shares.
+    let shares = tmp.path().join("shares");
+    let out = run(
+        &[
+            "recovery",
+            "split",
+            "--shares",
+            "3",
+            "--threshold",
+            "2",
+            "--out-dir",
+            shares.to_str().unwrap(),
+        ],
+        "admin",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let share = |i: u8| shares.join(format!("recovery-share-{i}.txt"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(share(1)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let unlock_with = |files: &[PathBuf]| {
+        let mut cmd = pvault(&dir, "admin");
+        cmd.args(["recovery", "unlock", "--admin", "admin"])
+            .env("PVAULT_NEW_PASSPHRASE", "passphrase of admin, recovered");
+        for f in files {
+            cmd.arg("--share").arg(f);
+        }
+        cmd.output().unwrap()
+    };
+    assert!(!unlock_with(&[share(2)]).status.success());
+    let out = unlock_with(&[share(3), share(1)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = pvault(&dir, "admin")
+        .env("PVAULT_PASSPHRASE", "passphrase of admin, recovered")
+        .args(["keys", "status", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["recovery_configured"], true);
+    // Retiring the only version is refused with a clear message.
+    let out = pvault(&dir, "admin")
+        .env("PVAULT_PASSPHRASE", "passphrase of admin, recovered")
+        .args(["keys", "retire", "--class", "contact", "--version", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(8));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("rotate first"));
+    // Rotating the index class is refused, saying why.
+    let out = pvault(&dir, "admin")
+        .env("PVAULT_PASSPHRASE", "passphrase of admin, recovered")
+        .args(["keys", "rotate", "--class", "index"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(8));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("re-indexing"));
+}
