@@ -224,6 +224,7 @@ pub fn restore(bytes: &[u8], dir: &Path) -> Result<Manifest, BackupError> {
             }
         }
         drop(store);
+        wait_until_closed(dir);
         crate::vault::tighten_permissions(dir).map_err(io)
     })();
     if let Err(e) = result {
@@ -236,6 +237,24 @@ pub fn restore(bytes: &[u8], dir: &Path) -> Result<Manifest, BackupError> {
         return Err(e);
     }
     Ok(manifest)
+}
+
+/// sled releases its lock on the data file from a background thread shortly after the last
+/// handle drops; wait (up to ~2 s) so that an open right after this call does not see the
+/// vault as in use.
+fn wait_until_closed(dir: &Path) {
+    let data = dir.join("db").join("db");
+    for _ in 0..100 {
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&data)
+        {
+            Ok(f) if f.try_lock().is_ok() => return,
+            Err(_) => return,
+            _ => std::thread::sleep(std::time::Duration::from_millis(20)),
+        }
+    }
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), BackupError> {
@@ -325,6 +344,7 @@ pub fn compact(dir: &Path) -> Result<Compaction, BackupError> {
         // Close the database before moving its folder, then take the folder lock again
         // ourselves for the swap (a process that got in between makes us stop).
         drop(store);
+        wait_until_closed(dir);
         let lock = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -339,6 +359,7 @@ pub fn compact(dir: &Path) -> Result<Compaction, BackupError> {
         drop(lock);
         all.len() as u64
     };
+    wait_until_closed(dir);
     std::fs::remove_dir_all(&old).map_err(io)?;
     crate::vault::tighten_permissions(dir).map_err(io)?;
     Ok(Compaction {

@@ -418,8 +418,9 @@ impl Session<'_> {
         let Some(target) = self.keyring.current_version(class) else {
             return Err(refused("this keyring holds no key of that class"));
         };
-        if class == Class::Index {
-            // Index keys seal no field; their tags are rebuilt only by re-indexing.
+        if class == Class::Index || self.keyring.versions(class).len() < 2 {
+            // Index keys seal no field (their tags are rebuilt only by re-indexing); with a
+            // single version held there is nothing older to move from.
             return Ok(None);
         }
         let mut progress = match self.reencrypt_progress(class)? {
