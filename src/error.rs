@@ -91,6 +91,10 @@ pub enum VaultError {
     /// A cryptographic primitive failed (random number generator).
     #[error(transparent)]
     Crypto(CryptoError),
+    /// A key-lifecycle operation was refused (rotation, retirement, recovery, erasure);
+    /// the message says why and what to do.
+    #[error("{0}")]
+    KeyLifecycle(String),
 }
 
 impl From<crate::audit::VerifyError> for VaultError {

@@ -17,6 +17,11 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 pub struct Keyring {
     keys: BTreeMap<(Class, u32), ClassKey>,
     signing: Option<ClassKey>,
+    /// This user's grant key: opens key grants addressed to this keyring (SECURITY.md
+    /// "Key grants").
+    grant: Option<ClassKey>,
+    /// The custodian key (admin only): derives every user's grant key.
+    custody: Option<ClassKey>,
 }
 
 impl fmt::Debug for Keyring {
@@ -26,6 +31,8 @@ impl fmt::Debug for Keyring {
         f.debug_struct("Keyring")
             .field("holds", &held)
             .field("checkpoint_signing", &self.signing.is_some())
+            .field("grant_key", &self.grant.is_some())
+            .field("custodian", &self.custody.is_some())
             .finish()
     }
 }
@@ -44,6 +51,16 @@ struct WireKeyring {
     signing: Option<[u8; 32]>,
 }
 
+/// Format 2 adds the grant key and the custodian key (format 1 keyrings still open).
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+struct WireKeyringV2 {
+    format: u8,
+    entries: Vec<WireEntry>,
+    signing: Option<[u8; 32]>,
+    grant: Option<[u8; 32]>,
+    custody: Option<[u8; 32]>,
+}
+
 const KEYRING_TABLE: &str = "keyring";
 const KEYRING_FIELD: &str = "keyring";
 
@@ -57,6 +74,8 @@ impl Keyring {
         Ok(Keyring {
             keys,
             signing: Some(ClassKey::generate()?),
+            grant: None,
+            custody: Some(ClassKey::generate()?),
         })
     }
 
@@ -78,6 +97,13 @@ impl Keyring {
                 .map(|(k, v)| (*k, v.clone()))
                 .collect(),
             signing: self.signing.clone(),
+            // Each user gets their own grant key; only an admin keeps the custodian key.
+            grant: None,
+            custody: if role == Role::Admin {
+                self.custody.clone()
+            } else {
+                None
+            },
         }
     }
 
@@ -118,8 +144,8 @@ impl Keyring {
         vault_id: &[u8; 16],
         user_id: &[u8; 16],
     ) -> Result<Vec<u8>, CryptoError> {
-        let wire = WireKeyring {
-            format: 1,
+        let wire = WireKeyringV2 {
+            format: 2,
             entries: self
                 .keys
                 .iter()
@@ -130,6 +156,8 @@ impl Keyring {
                 })
                 .collect(),
             signing: self.signing.as_ref().map(|k| *k.expose()),
+            grant: self.grant.as_ref().map(|k| *k.expose()),
+            custody: self.custody.as_ref().map(|k| *k.expose()),
         };
         let bytes = Zeroizing::new(postcard::to_stdvec(&wire).expect("keyring serialises"));
         wrapping_key(kek, vault_id, user_id).seal(KEYRING_FIELD, &bytes)
@@ -143,11 +171,36 @@ impl Keyring {
         user_id: &[u8; 16],
     ) -> Result<Keyring, CryptoError> {
         let bytes = wrapping_key(kek, vault_id, user_id).open(KEYRING_FIELD, wrapped)?;
-        let wire: WireKeyring =
-            postcard::from_bytes(&bytes).map_err(|_| CryptoError::Malformed("keyring"))?;
-        if wire.format != 1 {
-            return Err(CryptoError::Malformed("keyring format"));
-        }
+        Keyring::decode(&bytes)
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Keyring, CryptoError> {
+        // postcard writes the leading u8 `format` as one byte.
+        let wire: WireKeyringV2 = match bytes.first() {
+            Some(1) => {
+                let v1: WireKeyring =
+                    postcard::from_bytes(bytes).map_err(|_| CryptoError::Malformed("keyring"))?;
+                WireKeyringV2 {
+                    format: 2,
+                    entries: v1
+                        .entries
+                        .iter()
+                        .map(|e| WireEntry {
+                            class: e.class,
+                            version: e.version,
+                            key: e.key,
+                        })
+                        .collect(),
+                    signing: v1.signing,
+                    grant: None,
+                    custody: None,
+                }
+            }
+            Some(2) => {
+                postcard::from_bytes(bytes).map_err(|_| CryptoError::Malformed("keyring"))?
+            }
+            _ => return Err(CryptoError::Malformed("keyring format")),
+        };
         let mut keys = BTreeMap::new();
         for e in &wire.entries {
             let class = Class::from_code(e.class).ok_or(CryptoError::Malformed("keyring class"))?;
@@ -156,6 +209,63 @@ impl Keyring {
         Ok(Keyring {
             keys,
             signing: wire.signing.map(ClassKey::from_bytes),
+            grant: wire.grant.map(ClassKey::from_bytes),
+            custody: wire.custody.map(ClassKey::from_bytes),
+        })
+    }
+
+    // ---- key lifecycle (rotation, retirement, grants, recovery) -------------------------
+
+    /// Adds (or replaces) one class-key version.
+    pub(crate) fn insert(&mut self, class: Class, version: u32, key: ClassKey) {
+        self.keys.insert((class, version), key);
+    }
+
+    /// Removes one class-key version; true if it was held.
+    pub(crate) fn remove(&mut self, class: Class, version: u32) -> bool {
+        self.keys.remove(&(class, version)).is_some()
+    }
+
+    /// Every version held of `class`, oldest first.
+    pub fn versions(&self, class: Class) -> Vec<u32> {
+        self.keys
+            .range((class, 0)..=(class, u32::MAX))
+            .map(|((_, v), _)| *v)
+            .collect()
+    }
+
+    /// This keyring's grant key, if it has one.
+    pub(crate) fn grant_key(&self) -> Option<&ClassKey> {
+        self.grant.as_ref()
+    }
+
+    /// Sets this keyring's grant key.
+    pub(crate) fn set_grant_key(&mut self, key: ClassKey) {
+        self.grant = Some(key);
+    }
+
+    /// True for a custodian (admin) keyring.
+    pub fn is_custodian(&self) -> bool {
+        self.custody.is_some()
+    }
+
+    /// Gives a keyring made before custodian keys existed (format 1) a fresh one.
+    pub(crate) fn ensure_custodian(&mut self) -> Result<bool, CryptoError> {
+        if self.custody.is_some() {
+            return Ok(false);
+        }
+        self.custody = Some(ClassKey::generate()?);
+        Ok(true)
+    }
+
+    /// The grant key of the keyring with id `slot_id`, derived from the custodian key:
+    /// `HMAC-SHA256(custodian key, "pv1/grant-key" | slot id)`. Only a custodian can.
+    pub(crate) fn derive_grant_key(&self, slot_id: &[u8; 16]) -> Option<ClassKey> {
+        self.custody.as_ref().map(|c| {
+            ClassKey::from_bytes(crate::crypto::hmac_sha256(
+                c.expose(),
+                &[b"pv1/grant-key", slot_id],
+            ))
         })
     }
 }

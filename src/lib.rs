@@ -40,15 +40,18 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+pub mod backup;
 pub mod crypto;
 mod error;
 pub mod export;
+mod grants;
 pub mod hardening;
 pub mod import;
 pub mod index;
 pub mod keyring;
 pub mod model;
 pub mod policy;
+mod recovery;
 pub mod redact;
 mod session;
 pub mod store;
@@ -64,4 +67,5 @@ pub use model::{
 pub use policy::{Action, Class, Role};
 pub use session::casework;
 pub use session::{ImportReport, MAX_TEXT_CHARS, Reason, Relation, Session};
+pub use session::{keys, lifecycle};
 pub use vault::{MIN_PASSPHRASE_CHARS, UserInfo, Vault, VaultOptions};

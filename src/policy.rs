@@ -197,6 +197,32 @@ pub enum Action {
     CaseAssess,
     /// Forward a case to a unit.
     CaseForward,
+    /// Change one's own passphrase (keyring rewrapped under a new slot).
+    Passwd,
+    /// Revoke a user: delete their keyring (admin).
+    UserRevoke,
+    /// Report key versions and how many fields use each.
+    KeysStatus,
+    /// Add a class-key version and grant it to every holder of the class.
+    KeysRotate,
+    /// Move fields to the newest class-key version (one entry per batch).
+    KeysReencrypt,
+    /// Remove a class-key version that no field uses any more.
+    KeysRetire,
+    /// Create the M-of-N recovery key and its custodian keyring copy.
+    RecoverySplit,
+    /// Set a new admin passphrase from M recovery shares.
+    RecoveryUnlock,
+    /// Write a ciphertext backup of the whole vault.
+    Backup,
+    /// A vault restored from a backup (logged by the restore).
+    Restore,
+    /// Whole-vault integrity check (values are never returned).
+    Check,
+    /// Erase a petitioner's personal data, leaving a tombstone.
+    PetitionerErase,
+    /// List retention candidates (closed cases older than a limit).
+    Retention,
 }
 
 impl Action {
@@ -227,11 +253,24 @@ impl Action {
             Action::CaseExtend => "case_extend",
             Action::CaseAssess => "case_assess",
             Action::CaseForward => "case_forward",
+            Action::Passwd => "passwd",
+            Action::UserRevoke => "user_revoke",
+            Action::KeysStatus => "keys_status",
+            Action::KeysRotate => "keys_rotate",
+            Action::KeysReencrypt => "keys_reencrypt",
+            Action::KeysRetire => "keys_retire",
+            Action::RecoverySplit => "recovery_split",
+            Action::RecoveryUnlock => "recovery_unlock",
+            Action::Backup => "backup",
+            Action::Restore => "restore",
+            Action::Check => "check",
+            Action::PetitionerErase => "petitioner_erase",
+            Action::Retention => "retention",
         }
     }
 
     /// Every action, in declaration (wire) order.
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 37] = [
         Action::Unlock,
         Action::Init,
         Action::UserAdd,
@@ -256,6 +295,19 @@ impl Action {
         Action::CaseExtend,
         Action::CaseAssess,
         Action::CaseForward,
+        Action::Passwd,
+        Action::UserRevoke,
+        Action::KeysStatus,
+        Action::KeysRotate,
+        Action::KeysReencrypt,
+        Action::KeysRetire,
+        Action::RecoverySplit,
+        Action::RecoveryUnlock,
+        Action::Backup,
+        Action::Restore,
+        Action::Check,
+        Action::PetitionerErase,
+        Action::Retention,
     ];
 
     /// Parses an action code.
@@ -314,6 +366,13 @@ pub fn permits(role: Role, action: Action) -> Result<(), Denial> {
         Export | Stats => matches!(role, Registrar | Supervisor | Analyst),
         Import => role == Registrar,
         Unlock => true,
+        Passwd | Check => true,
+        UserRevoke | KeysStatus | KeysRotate | KeysReencrypt | KeysRetire | RecoverySplit
+        | RecoveryUnlock | Backup | Restore => role == Admin,
+        // The admin reads no record, but erasure is the one record action the key custodian
+        // may take (it returns no value): a policy exception.
+        PetitionerErase => matches!(role, Admin | Supervisor),
+        Retention => matches!(role, Admin | Supervisor | Registrar),
     };
     if ok {
         Ok(())

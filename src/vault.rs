@@ -340,13 +340,18 @@ impl Vault {
             }
         };
         let kek = crypto::derive_kek(passphrase, &record.salt, &record.kdf)?;
-        let keyring = match Keyring::unwrap(&record.wrapped, &kek, &self.vault_id, &record.id) {
+        let mut record = record;
+        let mut keyring = match Keyring::unwrap(&record.wrapped, &kek, &self.vault_id, &record.id) {
             Ok(k) => k,
             Err(_) => {
                 self.log_failed_unlock(user, Some(record.role), "bad_passphrase")?;
                 return Err(VaultError::BadCredentials);
             }
         };
+        // Pending key grants (rotation, retirement) are merged and the keyring rewrapped in
+        // the same transaction as the unlock entry.
+        let (writes, detail) =
+            crate::grants::merge_at_unlock(self, &mut record, &mut keyring, &kek)?;
         let session_id: [u8; 8] = crypto::random_array()?;
         let entry = self.entry(
             session_id,
@@ -354,9 +359,9 @@ impl Vault {
             Some(record.role),
             Action::Unlock,
             Outcome::Allowed,
-            None,
+            detail.as_deref(),
         );
-        audit::commit(self.store.as_ref(), &WriteSet::new(), &entry, None)
+        audit::commit(self.store.as_ref(), &writes, &entry, None)
             .map_err(VaultError::AuditFailed)?;
         Ok(Session::new(self, record, keyring, session_id))
     }
@@ -495,7 +500,11 @@ pub(crate) fn make_user(
     let id: [u8; 16] = crypto::random_array()?;
     let salt: [u8; 16] = crypto::random_array()?;
     let kek = crypto::derive_kek(passphrase, &salt, &options.kdf)?;
-    let wrapped = source.for_role(role).wrap(&kek, vault_id, &id)?;
+    let mut ring = source.for_role(role);
+    if let Some(grant) = source.derive_grant_key(&id) {
+        ring.set_grant_key(grant);
+    }
+    let wrapped = ring.wrap(&kek, vault_id, &id)?;
     Ok(UserRecord {
         id,
         name: name.to_owned(),

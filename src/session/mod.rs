@@ -11,6 +11,8 @@ use crate::error::VaultError;
 use crate::index::{self, IndexKind};
 
 pub mod casework;
+pub mod keys;
+pub mod lifecycle;
 use crate::keyring::Keyring;
 use crate::model::{
     self, CASE_FIELDS, CASE_SHOWN, CaseMeta, CaseSummary, MASKED_BUNDLE, META_BUNDLE, MaskedBundle,

@@ -64,6 +64,114 @@ pub enum Command {
     Canary(CanaryCmd),
     /// Build a demo vault with synthetic records and walk through roles, audit and export.
     Demo(DemoArgs),
+    /// Change your own passphrase (new salt; Argon2 parameters can be raised). The new
+    /// passphrase comes from PVAULT_NEW_PASSPHRASE or a prompt (twice).
+    Passwd {
+        /// Argon2id memory in KiB for the new slot (at least the current value).
+        #[arg(long)]
+        m_kib: Option<u32>,
+        /// Argon2id passes for the new slot (at least the current value).
+        #[arg(long)]
+        t: Option<u32>,
+    },
+    /// Key lifecycle (admin): status, rotation, re-encryption, retirement.
+    #[command(subcommand)]
+    Keys(KeysCmd),
+    /// M-of-N recovery of the admin (custodian) keyring.
+    #[command(subcommand)]
+    Recovery(RecoveryCmd),
+    /// Write a consistent ciphertext backup with an integrity manifest (admin).
+    Backup {
+        /// The backup file (must not exist; created 0600).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup into --vault DIR (a new or empty folder). Needs no passphrase;
+    /// refuses a corrupted or truncated file and then creates nothing.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+    },
+    /// Whole-vault integrity check: envelopes, index, audit chain. Exits 7 when anything
+    /// is wrong.
+    Check,
+    /// List retention candidates: closed cases older than DAYS and their petitioners
+    /// (nothing is deleted).
+    Retention {
+        /// Age in days since the case was closed.
+        #[arg(long)]
+        older_than: i64,
+    },
+    /// Rewrite the database with only its live entries, so erased or re-encrypted data
+    /// leaves the old log segments. The vault must be closed; needs no passphrase.
+    Compact,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCmd {
+    /// Per class: versions, fields and records per version, holders, re-encryption progress.
+    Status,
+    /// Add a new version of a class key; every holder gets it at their next unlock.
+    Rotate {
+        /// The class.
+        #[arg(long, value_enum)]
+        class: ClassArg,
+    },
+    /// Move every field to the newest key version, batch by batch (resumable).
+    Reencrypt {
+        /// Only this class (default: every data class).
+        #[arg(long, value_enum)]
+        class: Option<ClassArg>,
+        /// Records per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+    },
+    /// Remove a key version that no field uses any more.
+    Retire {
+        /// The class.
+        #[arg(long, value_enum)]
+        class: ClassArg,
+        /// The version to retire.
+        #[arg(long)]
+        version: u32,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ClassArg {
+    Identity,
+    Contact,
+    Content,
+    Masked,
+    Meta,
+    Index,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RecoveryCmd {
+    /// Create a recovery key split into N shares (M rebuild it) and write the share files
+    /// (0600) into DIR (admin).
+    Split {
+        /// Number of shares.
+        #[arg(long)]
+        shares: u8,
+        /// Shares needed to recover.
+        #[arg(long)]
+        threshold: u8,
+        /// Folder for the share files (created 0700 if missing).
+        #[arg(long)]
+        out_dir: PathBuf,
+    },
+    /// Rebuild the recovery key from M share files and set a new passphrase for an admin
+    /// (from PVAULT_NEW_PASSPHRASE or a prompt). Needs no current passphrase.
+    Unlock {
+        /// A share file (repeat).
+        #[arg(long = "share", required = true)]
+        shares: Vec<PathBuf>,
+        /// The admin whose passphrase is set.
+        #[arg(long)]
+        admin: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -91,6 +199,15 @@ pub enum UserCmd {
     },
     /// List users.
     List,
+    /// Revoke a user: their keyring is deleted. Use --rotate (recommended) to give every
+    /// class they held a new key version.
+    Revoke {
+        /// The user.
+        name: String,
+        /// Rotate every class the user held.
+        #[arg(long)]
+        rotate: bool,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -156,6 +273,15 @@ pub enum PetitionerCmd {
         /// Why you need to see the identity fields (recorded in the access log).
         #[arg(long)]
         reason: Option<String>,
+    },
+    /// Erase a petitioner's personal data (supervisor, admin): fields, masked forms and
+    /// index entries go; a tombstone and an audit entry stay.
+    Erase {
+        /// Petitioner id.
+        id: String,
+        /// Why (scrubbed, recorded in the tombstone and the access log).
+        #[arg(long)]
+        reason: String,
     },
 }
 

@@ -9,9 +9,11 @@ mod output;
 
 use anyhow::{Context, Result, anyhow};
 use clap::Parser;
-use cli::{AuditCmd, CanaryCmd, CaseCmd, Cli, Command, PetitionerCmd, UserCmd};
+use cli::{
+    AuditCmd, CanaryCmd, CaseCmd, Cli, Command, KeysCmd, PetitionerCmd, RecoveryCmd, UserCmd,
+};
 use petition_vault::{
-    Action, AuditKey, Channel, NewCase, NewPetitioner, Passphrase, Reason, RecordId, Role,
+    Action, AuditKey, Channel, Class, NewCase, NewPetitioner, Passphrase, Reason, RecordId, Role,
     SecretText, Vault, VaultError, VaultOptions,
 };
 use std::path::Path;
@@ -60,7 +62,9 @@ fn exit_code_for(err: &anyhow::Error) -> u8 {
             | VaultError::AlreadyExists(_) => exit::INVALID,
             VaultError::AuditFailed(_) => exit::AUDIT_UNAVAILABLE,
             VaultError::Duplicate { .. } => exit::DUPLICATE,
-            VaultError::Kdf(_) | VaultError::Workflow(_) => exit::INVALID,
+            VaultError::Kdf(_) | VaultError::Workflow(_) | VaultError::KeyLifecycle(_) => {
+                exit::INVALID
+            }
             _ => exit::FAILURE,
         };
     }
@@ -268,11 +272,46 @@ fn run(cli: Cli) -> Result<()> {
             output::verify_ok(json, &report);
             Ok(())
         }
+        Command::Restore { file } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let manifest = petition_vault::backup::restore(&bytes, &cli.vault)
+                .map_err(|e| lifecycle_error(e, &file))?;
+            output::restored(json, &manifest, &cli.vault);
+            Ok(())
+        }
+        Command::Compact => {
+            if !cli.vault.join("db").exists() {
+                return Err(VaultError::NotAVault(cli.vault.clone()).into());
+            }
+            let c = petition_vault::backup::compact(&cli.vault).map_err(|e| match e {
+                petition_vault::backup::BackupError::Store(s) => {
+                    anyhow::Error::from(VaultError::from(s))
+                }
+                other => anyhow!(other),
+            })?;
+            output::compacted(json, &c);
+            Ok(())
+        }
+        Command::Recovery(RecoveryCmd::Unlock { shares, admin }) => {
+            let vault = open_vault(&cli.vault)?;
+            let mut texts = Vec::new();
+            for path in &shares {
+                texts.push(zeroize::Zeroizing::new(
+                    std::fs::read_to_string(path)
+                        .with_context(|| format!("reading {}", path.display()))?,
+                ));
+            }
+            let pass = read_new_passphrase(&admin)?;
+            vault.recover_admin(&texts, &admin, &pass)?;
+            output::recovered(json, &admin, shares.len());
+            Ok(())
+        }
         command => {
             let user = require_user(&cli.user)?;
             let vault = open_vault(&cli.vault)?;
             let pass = read_passphrase(&user)?;
-            let session = vault.unlock(&user, &pass)?;
+            let mut session = vault.unlock(&user, &pass)?;
             drop(pass);
             match command {
                 Command::User(UserCmd::Add { name, role, unit }) => {
@@ -710,9 +749,127 @@ fn run(cli: Cli) -> Result<()> {
                     let (petitioner, case) = session.add_canary()?;
                     output::canary_added(json, &petitioner, &case);
                 }
+                Command::Passwd { m_kib, t } => {
+                    let current = session.kdf_params();
+                    let kdf = petition_vault::KdfParams {
+                        m_kib: m_kib.unwrap_or(current.m_kib),
+                        t: t.unwrap_or(current.t),
+                        p: current.p,
+                    };
+                    let new = read_new_passphrase(&user)?;
+                    session.change_passphrase(&new, Some(kdf))?;
+                    output::passwd_done(json, &user, &kdf);
+                }
+                Command::User(UserCmd::Revoke { name, rotate }) => {
+                    let r = session.revoke_user(&name, rotate)?;
+                    output::revoked(json, &r);
+                }
+                Command::Keys(KeysCmd::Status) => output::key_status(json, &session.key_status()?),
+                Command::Keys(KeysCmd::Rotate { class }) => {
+                    let r = session.rotate(class_of(class))?;
+                    output::rotated(json, &r);
+                }
+                Command::Keys(KeysCmd::Reencrypt { class, batch }) => {
+                    let classes: Vec<Class> = match class {
+                        Some(c) => vec![class_of(c)],
+                        None => vec![
+                            Class::Identity,
+                            Class::Contact,
+                            Class::Content,
+                            Class::Masked,
+                            Class::Meta,
+                        ],
+                    };
+                    let total = session.record_count()?;
+                    let mut report = Vec::new();
+                    for c in classes {
+                        let started = std::time::Instant::now();
+                        let bar = output::progress_bar(json);
+                        if let Some(b) = &bar {
+                            b.set_length(total);
+                            b.set_message(c.as_str());
+                        }
+                        let (mut batches, mut moved, mut scanned) = (0u64, 0u64, 0u64);
+                        while let Some(b) = session.reencrypt_batch(c, batch)? {
+                            batches += 1;
+                            moved += b.moved as u64;
+                            scanned += b.scanned as u64;
+                            if let Some(bar) = &bar {
+                                bar.inc(b.scanned as u64);
+                            }
+                            test_batch_delay();
+                        }
+                        if let Some(b) = bar {
+                            b.finish_and_clear();
+                        }
+                        report.push((c, batches, scanned, moved, started.elapsed()));
+                    }
+                    output::reencrypted(json, &report);
+                }
+                Command::Keys(KeysCmd::Retire { class, version }) => {
+                    session.retire(class_of(class), version)?;
+                    output::retired(json, class_of(class), version);
+                }
+                Command::Recovery(RecoveryCmd::Split {
+                    shares,
+                    threshold,
+                    out_dir,
+                }) => {
+                    let files: Vec<std::path::PathBuf> = (1..=shares)
+                        .map(|i| out_dir.join(format!("recovery-share-{i}.txt")))
+                        .collect();
+                    if let Some(f) = files.iter().find(|f| f.exists()) {
+                        return Err(UsageError(format!(
+                            "{} exists; choose an empty folder for the shares",
+                            f.display()
+                        ))
+                        .into());
+                    }
+                    let dealt = session.recovery_split(shares, threshold)?;
+                    create_private_dir(&out_dir)?;
+                    for (share, path) in dealt.iter().zip(&files) {
+                        write_private(path, share.text.as_bytes())
+                            .with_context(|| format!("writing {}", path.display()))?;
+                    }
+                    output::recovery_split(json, threshold, &files);
+                }
+                Command::Backup { out } => {
+                    if out.exists() {
+                        return Err(UsageError(format!(
+                            "{} exists; choose a new file",
+                            out.display()
+                        ))
+                        .into());
+                    }
+                    let (manifest, bytes) = session.backup()?;
+                    write_private(&out, &bytes)
+                        .with_context(|| format!("writing {}", out.display()))?;
+                    output::backed_up(json, &manifest, bytes.len(), &out);
+                }
+                Command::Check => {
+                    let report = session.check()?;
+                    output::check_report(json, &report);
+                    if !report.ok() {
+                        return Err(IntegrityError(format!(
+                            "{} problem(s) found",
+                            report.problems.len()
+                        ))
+                        .into());
+                    }
+                }
+                Command::Retention { older_than } => {
+                    output::retention(json, &session.retention_candidates(older_than)?);
+                }
+                Command::Petitioner(PetitionerCmd::Erase { id, reason }) => {
+                    let r = session.erase_petitioner(parse_id(&id)?, &Reason::new(&reason)?)?;
+                    output::erased(json, &r);
+                }
                 Command::Init(_)
                 | Command::Demo(_)
                 | Command::Redact { .. }
+                | Command::Restore { .. }
+                | Command::Compact
+                | Command::Recovery(RecoveryCmd::Unlock { .. })
                 | Command::Audit(AuditCmd::Verify { .. }) => {
                     return Err(anyhow!("unreachable command dispatch"));
                 }
@@ -779,4 +936,51 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut f = opts.open(path)?;
     f.write_all(bytes)?;
     f.sync_all()
+}
+
+// ---- key lifecycle helpers ---------------------------------------------------------------
+
+fn class_of(c: cli::ClassArg) -> Class {
+    match c {
+        cli::ClassArg::Identity => Class::Identity,
+        cli::ClassArg::Contact => Class::Contact,
+        cli::ClassArg::Content => Class::Content,
+        cli::ClassArg::Masked => Class::Masked,
+        cli::ClassArg::Meta => Class::Meta,
+        cli::ClassArg::Index => Class::Index,
+    }
+}
+
+/// A refused backup or restore: corruption is an integrity failure (exit 7).
+fn lifecycle_error(e: petition_vault::backup::BackupError, file: &Path) -> anyhow::Error {
+    use petition_vault::backup::BackupError;
+    match e {
+        BackupError::Corrupt(_) | BackupError::NotABackup => {
+            IntegrityError(format!("{}: {e}", file.display())).into()
+        }
+        BackupError::TargetNotEmpty(_) => UsageError(e.to_string()).into(),
+        other => anyhow!(other),
+    }
+}
+
+fn create_private_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Test builds only: PVAULT_TEST_BATCH_DELAY_MS slows re-encryption down so that a test can
+/// kill the process between batches.
+fn test_batch_delay() {
+    #[cfg(feature = "insecure-test-kdf")]
+    if let Some(ms) = std::env::var("PVAULT_TEST_BATCH_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
 }

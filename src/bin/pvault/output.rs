@@ -596,3 +596,340 @@ pub fn stats_table(s: &petition_vault::export::Stats) -> Table {
     t.add_row(vec!["total".to_owned(), s.total.clone()]);
     t
 }
+
+// ---- key lifecycle -------------------------------------------------------------------------
+
+pub fn passwd_done(json: bool, user: &str, kdf: &petition_vault::KdfParams) {
+    if json {
+        println!(
+            "{}",
+            json!({"user": user, "m_kib": kdf.m_kib, "t": kdf.t, "p": kdf.p})
+        );
+    } else {
+        println!(
+            "passphrase of {user} changed (Argon2id m = {} KiB, t = {}); the old one no longer opens the vault",
+            kdf.m_kib, kdf.t
+        );
+    }
+}
+
+fn rotation_json(r: &petition_vault::keys::Rotation) -> Value {
+    json!({"class": r.class.as_str(), "version": r.version, "granted_to": r.granted_to})
+}
+
+pub fn rotated(json: bool, r: &petition_vault::keys::Rotation) {
+    if json {
+        println!("{}", rotation_json(r));
+    } else {
+        println!(
+            "{} key version {} created; new writes use it. {} user(s) receive it at their next unlock: {}",
+            r.class,
+            r.version,
+            r.granted_to.len(),
+            r.granted_to.join(", ")
+        );
+        println!(
+            "next: `pvault keys reencrypt --class {}`, then `pvault keys retire --class {} --version {}`",
+            r.class,
+            r.class,
+            r.version - 1
+        );
+    }
+}
+
+pub fn revoked(json: bool, r: &petition_vault::keys::Revocation) {
+    if json {
+        println!(
+            "{}",
+            json!({
+                "user": r.user,
+                "rotated": r.rotated.iter().map(rotation_json).collect::<Vec<_>>(),
+                "not_rotated": r.not_rotated.iter().map(|(c, why)| json!({"class": c.as_str(), "why": why})).collect::<Vec<_>>(),
+            })
+        );
+        return;
+    }
+    println!("revoked {}: keyring deleted", r.user);
+    for rot in &r.rotated {
+        println!("  {} rotated to version {}", rot.class, rot.version);
+    }
+    for (c, why) in &r.not_rotated {
+        println!("  {c} not rotated: {why}");
+    }
+    if r.rotated.is_empty() {
+        println!(
+            "recommended: rotate the classes {} held (`pvault user revoke NAME --rotate`, or `pvault keys rotate --class C`): a copy of their keyring still opens everything written before rotation",
+            r.user
+        );
+    } else {
+        println!("next: `pvault keys reencrypt`, then retire the old versions");
+    }
+}
+
+pub fn key_status(json: bool, s: &petition_vault::keys::KeyStatus) {
+    if json {
+        println!("{}", serde_json::to_string_pretty(s).unwrap_or_default());
+        return;
+    }
+    let mut t = table(&[
+        "class",
+        "current",
+        "held",
+        "fields per version",
+        "records per version",
+        "holders",
+        "reencrypt",
+    ]);
+    let fmt = |m: &std::collections::BTreeMap<u32, u64>| {
+        m.iter()
+            .map(|(v, n)| format!("v{v}: {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for c in &s.classes {
+        t.add_row(vec![
+            c.class.clone(),
+            c.current.map(|v| format!("v{v}")).unwrap_or_default(),
+            c.held
+                .iter()
+                .map(|v| format!("v{v}"))
+                .collect::<Vec<_>>()
+                .join(","),
+            fmt(&c.fields),
+            fmt(&c.records),
+            c.holders.to_string(),
+            match &c.reencrypt {
+                Some(p) if p.table >= 2 => format!("done to v{} ({} moved)", p.target, p.moved),
+                Some(p) => format!("to v{}: {} batches, {} moved", p.target, p.batches, p.moved),
+                None => String::new(),
+            },
+        ]);
+    }
+    println!("{t}");
+    for (user, n) in &s.pending_grants {
+        println!("{n} key grant(s) waiting for {user}'s next unlock");
+    }
+    println!(
+        "recovery key: {}",
+        if s.recovery_configured {
+            "configured"
+        } else {
+            "none (`pvault recovery split`)"
+        }
+    );
+}
+
+pub fn reencrypted(
+    json: bool,
+    report: &[(petition_vault::Class, u64, u64, u64, std::time::Duration)],
+) {
+    if json {
+        let list: Vec<Value> = report
+            .iter()
+            .map(|(c, b, s, m, d)| {
+                json!({"class": c.as_str(), "batches": b, "records_scanned": s, "fields_moved": m, "seconds": d.as_secs_f64()})
+            })
+            .collect();
+        println!("{}", Value::Array(list));
+        return;
+    }
+    let mut t = table(&[
+        "class",
+        "batches",
+        "records scanned",
+        "fields moved",
+        "fields/s",
+    ]);
+    for (c, b, s, m, d) in report {
+        let rate = if d.as_secs_f64() > 0.0 {
+            format!("{:.0}", *m as f64 / d.as_secs_f64())
+        } else {
+            "-".into()
+        };
+        t.add_row(vec![
+            c.to_string(),
+            b.to_string(),
+            s.to_string(),
+            m.to_string(),
+            rate,
+        ]);
+    }
+    println!("{t}");
+    println!("every field of these classes is on the newest version; old versions can be retired");
+}
+
+pub fn retired(json: bool, class: petition_vault::Class, version: u32) {
+    if json {
+        println!("{}", json!({"class": class.as_str(), "retired": version}));
+    } else {
+        println!(
+            "{class} version {version} retired: removed from your keyring now, from the others at their next unlock"
+        );
+    }
+}
+
+pub fn recovery_split(json: bool, threshold: u8, files: &[std::path::PathBuf]) {
+    if json {
+        println!(
+            "{}",
+            json!({"threshold": threshold, "shares": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>()})
+        );
+    } else {
+        println!(
+            "recovery key split into {} shares; any {threshold} of them set a new admin passphrase:",
+            files.len()
+        );
+        for f in files {
+            println!("  {}", f.display());
+        }
+        println!("give each share to a different custodian and delete it from this machine");
+    }
+}
+
+pub fn recovered(json: bool, admin: &str, shares: usize) {
+    if json {
+        println!("{}", json!({"admin": admin, "shares_used": shares}));
+    } else {
+        println!("recovered: {admin} has a new passphrase ({shares} shares used)");
+    }
+}
+
+pub fn backed_up(json: bool, m: &petition_vault::backup::Manifest, bytes: usize, out: &Path) {
+    if json {
+        println!(
+            "{}",
+            json!({"file": out.display().to_string(), "bytes": bytes, "manifest": m})
+        );
+    } else {
+        let total: u64 = m.trees.values().sum();
+        println!(
+            "backup written to {} ({bytes} bytes, {total} entries, audit log size {}, sha256 {})",
+            out.display(),
+            m.audit_size,
+            m.body_sha256
+        );
+    }
+}
+
+pub fn restored(json: bool, m: &petition_vault::backup::Manifest, dir: &Path) {
+    if json {
+        println!(
+            "{}",
+            json!({"vault": dir.display().to_string(), "manifest": m})
+        );
+    } else {
+        println!(
+            "restored vault {} into {} (audit log size {}); run `pvault check` and `pvault audit verify`",
+            m.vault_id,
+            dir.display(),
+            m.audit_size
+        );
+    }
+}
+
+pub fn compacted(json: bool, c: &petition_vault::backup::Compaction) {
+    if json {
+        println!(
+            "{}",
+            json!({"bytes_before": c.bytes_before, "bytes_after": c.bytes_after, "entries": c.entries})
+        );
+    } else {
+        println!(
+            "compacted: {} live entries, {} → {} bytes",
+            c.entries, c.bytes_before, c.bytes_after
+        );
+    }
+}
+
+pub fn check_report(json: bool, r: &petition_vault::lifecycle::CheckReport) {
+    if json {
+        println!("{}", serde_json::to_string_pretty(r).unwrap_or_default());
+        return;
+    }
+    let mut t = table(&["class", "opened and verified", "skipped (no key)"]);
+    for c in petition_vault::Class::ALL {
+        let get = |m: &std::collections::BTreeMap<String, u64>| {
+            m.get(c.as_str()).copied().unwrap_or(0).to_string()
+        };
+        t.add_row(vec![c.to_string(), get(&r.checked), get(&r.skipped)]);
+    }
+    println!("{t}");
+    println!(
+        "records: {}; index: {} petitioners checked, {} entries; audit: {} entries verified",
+        r.records
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        r.index_checked,
+        r.index_entries,
+        r.audit_entries
+    );
+    if r.problems.is_empty() {
+        println!("no problems found");
+    } else {
+        for p in &r.problems {
+            println!(
+                "PROBLEM {} {}: {}",
+                p.area,
+                p.record.as_deref().unwrap_or("-"),
+                p.what
+            );
+        }
+    }
+}
+
+pub fn retention(json: bool, list: &[petition_vault::lifecycle::RetentionCandidate]) {
+    if json {
+        println!("{}", serde_json::to_string(list).unwrap_or_default());
+        return;
+    }
+    let mut t = table(&["case", "case no", "status", "since", "petitioners"]);
+    for c in list {
+        t.add_row(vec![
+            c.case.clone(),
+            c.case_no.clone(),
+            c.status.clone(),
+            c.since.clone(),
+            c.petitioners
+                .iter()
+                .map(|(p, erased)| {
+                    if *erased {
+                        format!("{p} (erased)")
+                    } else {
+                        p.clone()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        ]);
+    }
+    println!("{t}");
+    println!(
+        "{} candidate case(s); nothing was deleted (archive rules may require keeping records)",
+        list.len()
+    );
+}
+
+pub fn erased(json: bool, e: &petition_vault::lifecycle::Erasure) {
+    if json {
+        println!(
+            "{}",
+            json!({
+                "petitioner": e.petitioner.to_string(),
+                "fields_removed": e.fields_removed,
+                "index_entries_removed": e.index_entries_removed,
+                "cases_scrubbed": e.cases_scrubbed.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+            })
+        );
+    } else {
+        println!(
+            "petitioner {} erased: {} field(s) and {} index entr(ies) removed, {} linked case(s) re-scrubbed; a tombstone remains",
+            e.petitioner,
+            e.fields_removed,
+            e.index_entries_removed,
+            e.cases_scrubbed.len()
+        );
+        println!("run `pvault compact` (vault closed) so the old bytes leave the database files");
+    }
+}
