@@ -44,7 +44,7 @@ const BATCH: usize = 1000;
 const ENTRY_LEN: usize = 250;
 const HEAD_LEN: usize = 80;
 /// Seed offset of the records written one by one (not in the imported set).
-const WRITE_SEED_XOR: u64 = 0x5EED_0F_D00D;
+const WRITE_SEED_XOR: u64 = 0x5EED_F00D;
 /// Ciphertexts the AES-GCM child keeps for its lookup and export rows.
 const AES_KEEP: usize = 20_000;
 
@@ -350,7 +350,7 @@ impl PlainSled {
         &mut self,
         p: &SynthPerson,
         case_ids: Vec<[u8; 16]>,
-    ) -> ([u8; 16], Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>) {
+    ) -> ([u8; 16], Vec<u8>, Vec<Kv>) {
         let pid = self.next_id();
         let value = postcard::to_stdvec(&plain_petitioner(p, case_ids)).expect("ser");
         let mut id_key = b"i".to_vec();
