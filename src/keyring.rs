@@ -144,6 +144,12 @@ impl Keyring {
         vault_id: &[u8; 16],
         user_id: &[u8; 16],
     ) -> Result<Vec<u8>, CryptoError> {
+        let bytes = self.encode();
+        wrapping_key(kek, vault_id, user_id).seal(KEYRING_FIELD, &bytes)
+    }
+
+    /// The serialised keyring (format 2), in a buffer wiped on drop.
+    fn encode(&self) -> Zeroizing<Vec<u8>> {
         let wire = WireKeyringV2 {
             format: 2,
             entries: self
@@ -159,8 +165,7 @@ impl Keyring {
             grant: self.grant.as_ref().map(|k| *k.expose()),
             custody: self.custody.as_ref().map(|k| *k.expose()),
         };
-        let bytes = Zeroizing::new(postcard::to_stdvec(&wire).expect("keyring serialises"));
-        wrapping_key(kek, vault_id, user_id).seal(KEYRING_FIELD, &bytes)
+        Zeroizing::new(postcard::to_stdvec(&wire).expect("keyring serialises"))
     }
 
     /// Opens a wrapped keyring; fails for a wrong passphrase, another user's slot, or tampering.
@@ -286,6 +291,40 @@ fn wrapping_key(kek: &Kek, vault_id: &[u8; 16], user_id: &[u8; 16]) -> RecordKey
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Key-slot format vector: Argon2id (test parameters) over a fixed passphrase and salt,
+    /// then a fixed keyring wrapped with a fixed nonce → fixed bytes. A change here breaks
+    /// every existing slot: it needs a new keyring format and a reader for the old one.
+    #[cfg(feature = "insecure-test-kdf")]
+    #[test]
+    fn key_slot_format_vector() {
+        use crate::crypto::{KdfParams, Passphrase, derive_kek};
+        let kek = derive_kek(
+            &Passphrase::from("vector passphrase"),
+            &[4; 16],
+            &KdfParams::INSECURE_TEST_ONLY,
+        )
+        .unwrap();
+        let mut ring = Keyring::default();
+        ring.keys
+            .insert((Class::Identity, 1), ClassKey::from_bytes([1; 32]));
+        ring.keys
+            .insert((Class::Meta, 1), ClassKey::from_bytes([2; 32]));
+        ring.signing = Some(ClassKey::from_bytes([3; 32]));
+        let wrapped = wrapping_key(&kek, &[6; 16], &[7; 16]).seal_with_nonce(
+            KEYRING_FIELD,
+            &ring.encode(),
+            &[5; 12],
+        );
+        let text = format!(
+            "kek {}\nslot {}\n",
+            hex::encode(kek.expose()),
+            hex::encode(&wrapped)
+        );
+        assert_eq!(text, include_str!("../tests/vectors/keyslot_v2.txt"));
+        let back = Keyring::unwrap(&wrapped, &kek, &[6; 16], &[7; 16]).unwrap();
+        assert_eq!(back.classes(), vec![Class::Identity, Class::Meta]);
+    }
 
     #[test]
     fn role_subset_lacks_other_classes() {
