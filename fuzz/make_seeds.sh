@@ -31,5 +31,5 @@ aud audit export --out "$tmp/small.bundle" >/dev/null
 mkdir -p "$OUT/corpus/bundle_verify" "$OUT/seeds"
 cp "$tmp/init.bundle" "$OUT/corpus/bundle_verify/init"
 cp "$tmp/small.bundle" "$OUT/corpus/bundle_verify/small"
-cp "$tmp/officer.audit-key" "$OUT/seeds/officer.audit-key"
+cp "$tmp/officer.audit-key" "$OUT/seeds/officer-key-of-seed-vault.txt"
 ls -l "$OUT/corpus/bundle_verify"
