@@ -10,7 +10,8 @@ use petition_vault::audit::{read_bundle, verify_bundle, write_bundle};
 use std::sync::LazyLock;
 
 static OFFICER: LazyLock<AuditKey> = LazyLock::new(|| {
-    AuditKey::from_text(include_str!("../seeds/officer-key-of-seed-vault.txt")).expect("seed audit key")
+    AuditKey::from_text(include_str!("../seeds/officer-key-of-seed-vault.txt"))
+        .expect("seed audit key")
 });
 
 fuzz_target!(|data: &[u8]| {
