@@ -311,11 +311,9 @@ mod tests {
         ring.keys
             .insert((Class::Meta, 1), ClassKey::from_bytes([2; 32]));
         ring.signing = Some(ClassKey::from_bytes([3; 32]));
-        let wrapped = wrapping_key(&kek, &[6; 16], &[7; 16]).seal_with_nonce(
-            KEYRING_FIELD,
-            &ring.encode(),
-            &[5; 12],
-        );
+        let wrapped = wrapping_key(&kek, &[6; 16], &[7; 16])
+            .seal_with_nonce(KEYRING_FIELD, &ring.encode(), &[5; 12])
+            .unwrap();
         let text = format!(
             "kek {}\nslot {}\n",
             hex::encode(kek.expose()),

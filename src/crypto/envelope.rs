@@ -53,7 +53,12 @@ pub struct FieldAad<'a> {
 }
 
 impl FieldAad<'_> {
-    fn encode(&self) -> Vec<u8> {
+    fn encode(&self) -> Result<Vec<u8>, CryptoError> {
+        if self.field.len() > usize::from(u8::MAX) || self.table.len() > usize::from(u8::MAX) {
+            return Err(CryptoError::Malformed(
+                "field or table name longer than 255 bytes",
+            ));
+        }
         let mut aad =
             Vec::with_capacity(3 + 16 + 1 + self.table.len() + 16 + 1 + self.field.len() + 6);
         aad.extend_from_slice(b"pv1");
@@ -64,7 +69,7 @@ impl FieldAad<'_> {
         aad.push(self.class);
         aad.extend_from_slice(&self.key_version.to_be_bytes());
         aad.push(ENVELOPE_VERSION);
-        aad
+        Ok(aad)
     }
 }
 
@@ -128,7 +133,9 @@ impl RecordKey {
     ) -> RecordKey {
         let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(SUBKEY_SALT), class_key.expose());
         let mut okm = Zeroizing::new([0u8; 64]);
-        let table_len = [u8::try_from(table.len()).expect("short table name")];
+        // A longer table name cannot seal or open (`FieldAad::encode` refuses it), so the
+        // clamp never makes two usable contexts collide.
+        let table_len = [u8::try_from(table.len()).unwrap_or(u8::MAX)];
         hk.expand_multi_info(
             &[
                 vault_id,
@@ -170,12 +177,17 @@ impl RecordKey {
     pub fn seal(&self, field: &str, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let mut nonce = [0u8; 12];
         fill_random(&mut nonce)?;
-        Ok(self.seal_with_nonce(field, plaintext, &nonce))
+        self.seal_with_nonce(field, plaintext, &nonce)
     }
 
     /// Seals with a given nonce: only for format vectors; a nonce must never repeat under a key.
-    pub fn seal_with_nonce(&self, field: &str, plaintext: &[u8], nonce: &[u8; 12]) -> Vec<u8> {
-        let aad = self.aad(field).encode();
+    pub fn seal_with_nonce(
+        &self,
+        field: &str,
+        plaintext: &[u8],
+        nonce: &[u8; 12],
+    ) -> Result<Vec<u8>, CryptoError> {
+        let aad = self.aad(field).encode()?;
         let commitment = hmac_sha256(self.commit.expose(), &[b"pv1/commit", nonce, &aad]);
         let mut out = Vec::with_capacity(ENVELOPE_OVERHEAD + plaintext.len());
         out.push(ENVELOPE_VERSION);
@@ -187,9 +199,9 @@ impl RecordKey {
         let tag = self
             .cipher
             .encrypt_inout_detached(&Nonce::from(*nonce), &aad, (&mut out[HEADER_LEN..]).into())
-            .expect("field sizes are far below the AES-GCM limits");
+            .map_err(|_| CryptoError::Malformed("plaintext longer than AES-GCM allows"))?;
         out.extend_from_slice(&tag);
-        out
+        Ok(out)
     }
 
     /// Opens one field: structure, then commitment, then the AEAD tag.
@@ -199,7 +211,7 @@ impl RecordKey {
             return Err(CryptoError::Open);
         }
         let nonce: [u8; 12] = envelope[6..18].try_into().expect("12 bytes");
-        let aad = self.aad(field).encode();
+        let aad = self.aad(field).encode()?;
         let expected = hmac_sha256(self.commit.expose(), &[b"pv1/commit", &nonce, &aad]);
         if !super::ct_eq(&expected, &envelope[18..50]) {
             return Err(CryptoError::Open);
@@ -236,7 +248,9 @@ mod tests {
     #[test]
     fn envelope_format_vector() {
         let k = key(1, 1, 2);
-        let env = k.seal_with_nonce("id_number", b"11010519491231002X", &[3; 12]);
+        let env = k
+            .seal_with_nonce("id_number", b"11010519491231002X", &[3; 12])
+            .unwrap();
         assert_eq!(env.len(), ENVELOPE_OVERHEAD + 18);
         assert_eq!(&env[..6], &[1, 1, 0, 0, 0, 1]);
         assert_eq!(&env[6..18], &[3; 12]);

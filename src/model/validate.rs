@@ -529,9 +529,6 @@ pub fn validate_email(input: &str) -> Result<String, ValidationError> {
     if s.is_empty() {
         return Err(err(RULE_EMPTY));
     }
-    if s.len() > 254 {
-        return Err(err(RULE_EMAIL_LENGTH));
-    }
     let (local, domain) = s.split_once('@').ok_or(err(RULE_EMAIL_AT))?;
     if domain.contains('@') {
         return Err(err(RULE_EMAIL_AT));
@@ -539,7 +536,12 @@ pub fn validate_email(input: &str) -> Result<String, ValidationError> {
     if !valid_local_part(local) {
         return Err(err(RULE_EMAIL_LOCAL));
     }
+    // Lower-casing can lengthen a domain (Ⱥ → ⱥ), so the length limit applies after it:
+    // otherwise a normalised address could fail its own validation.
     let domain = domain.to_lowercase();
+    if local.len() + 1 + domain.len() > 254 {
+        return Err(err(RULE_EMAIL_LENGTH));
+    }
     if !valid_domain(&domain) {
         return Err(err(RULE_EMAIL_DOMAIN));
     }
