@@ -216,4 +216,26 @@ impl Store for SledStore {
     fn commit_unaudited(&self, writes: &WriteSet) -> Result<(), StoreError> {
         self.apply(writes, None)
     }
+
+    fn reserve(&self, tree: Tree, key: &[u8], n: u64) -> Result<u64, StoreError> {
+        let parse = |v: Option<&[u8]>| -> Option<u64> {
+            match v {
+                None => Some(0),
+                Some(b) => <[u8; 8]>::try_from(b).ok().map(u64::from_be_bytes),
+            }
+        };
+        let before = self
+            .tree(tree)
+            .fetch_and_update(key, |old| match parse(old) {
+                Some(current) => Some(current.saturating_add(n).to_be_bytes().to_vec()),
+                // leave a malformed counter as it is; the caller gets an error below
+                None => old.map(<[u8]>::to_vec),
+            })
+            .map_err(sled_err)?;
+        let before = parse(before.as_deref()).ok_or_else(|| {
+            StoreError::Corrupt(format!("a counter in {} is not 8 bytes", tree.name()))
+        })?;
+        self.make_durable()?;
+        Ok(before)
+    }
 }
