@@ -9,15 +9,31 @@
 # and stops the cluster and removes its folder when the shell exits. Works the same on a
 # developer's machine: `source .ci/postgres.sh && pg_test_start && cargo test`.
 
+# What building and testing the PostgreSQL store needs from Debian: the server, and
+# OpenSSL's headers for the TLS connector (native-tls → openssl-sys).
+pg_test_deps() {
+  local missing=()
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
+  command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "postgres: installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
 pg_test_start() {
   local bindir port base cert
   bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
   if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
-    echo "postgres: installing Debian's postgresql package"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    pg_test_deps
     bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
   fi
   port=${PVAULT_TEST_PG_PORT:-55432}
+  # the next free port, should another cluster be listening there
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
   base=$(mktemp -d /tmp/pvault-pg.XXXXXX)
   chmod 755 "$base"
   mkdir -p "$base/data" "$base/run"

@@ -278,9 +278,10 @@ impl Vault {
         );
         audit::genesis_writes(&k0, &mut writes);
         store.commit_unaudited(&writes).map_err(|e| match e {
-            crate::store::StoreError::Exists { .. } => {
-                VaultError::AlreadyExists(dir.clone().unwrap_or_else(|| "the store".into()))
-            }
+            crate::store::StoreError::Exists { .. } => match &dir {
+                Some(d) => VaultError::AlreadyExists(d.clone()),
+                None => VaultError::StoreNotEmpty,
+            },
             other => VaultError::Store(other),
         })?;
         let vault = Vault {

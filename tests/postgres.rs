@@ -492,6 +492,23 @@ fn tls_connections_encrypt_and_verify_the_server() {
 }
 
 #[test]
+fn a_second_vault_on_one_store_is_refused() {
+    let Some(f) = pg_fixture() else { return };
+    let schema = f.pg.as_ref().unwrap();
+    let err = Vault::create_on(
+        Arc::new(schema.store()),
+        "admin2",
+        &pass("admin2"),
+        VaultOptions::insecure_for_tests(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, VaultError::StoreNotEmpty), "{err}");
+    // the first vault is untouched
+    assert!(f.vault.verify_audit(Some(&f.audit_key), &[]).is_ok());
+    assert!(f.vault.unlock("admin", &pass("admin")).is_ok());
+}
+
+#[test]
 fn wrong_password_errors_do_not_show_it() {
     let Some((_, app)) = common::backends::pg_urls() else {
         return;
@@ -500,6 +517,7 @@ fn wrong_password_errors_do_not_show_it() {
     let err = PgStore::connect(&bad).unwrap_err().to_string();
     assert!(!err.contains("not-the-pw-4711"), "{err}");
     assert!(err.contains("***"), "{err}");
+    assert!(err.contains("password authentication failed"), "{err}");
 }
 
 // ---------------------------------------------------------------------------------------

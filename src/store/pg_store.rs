@@ -267,10 +267,13 @@ impl PgTarget {
     /// Opens a connection with `synchronous_commit = on` and the vault's schema first on
     /// the search path.
     pub fn connect(&self) -> Result<Client, StoreError> {
-        let mut client = self
-            .config
-            .connect(self.tls()?)
-            .map_err(|e| StoreError::Io(self.scrub(format!("connecting to {self}: {e}"))))?;
+        let mut client = self.config.connect(self.tls()?).map_err(|e| {
+            let why = match e.as_db_error() {
+                Some(db) => db.message().to_owned(),
+                None => e.to_string(),
+            };
+            StoreError::Io(self.scrub(format!("connecting to {self}: {why}")))
+        })?;
         let schema = self.schema();
         client
             .batch_execute(&format!(

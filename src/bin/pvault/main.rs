@@ -58,7 +58,8 @@ fn exit_code_for(err: &anyhow::Error) -> u8 {
             | VaultError::WeakPassphrase(_)
             | VaultError::BadUserName
             | VaultError::UserExists
-            | VaultError::AlreadyExists(_) => exit::INVALID,
+            | VaultError::AlreadyExists(_)
+            | VaultError::StoreNotEmpty => exit::INVALID,
             VaultError::AuditFailed(_) => exit::AUDIT_UNAVAILABLE,
             VaultError::Duplicate { .. } => exit::DUPLICATE,
             VaultError::Kdf(_) => exit::INVALID,
