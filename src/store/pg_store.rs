@@ -17,11 +17,13 @@
 //!
 //! # Concurrency
 //!
-//! Every audited commit is one READ COMMITTED transaction that first takes a row lock on
-//! the audit head (`SELECT … FOR UPDATE`). Audited commits are thereby serialised: the
-//! builder always sees the latest head, the chain stays linear, and the `put_new` checks
-//! made after the lock cannot race another audited commit. A serialisation failure or
-//! deadlock rolls back and retries, calling the builder again. `COMMIT` returns after the
+//! Every audited commit is one READ COMMITTED transaction that writes the records, then
+//! takes a row lock on the audit head (`SELECT … FOR UPDATE`), builds the entry from the
+//! head and appends it. Audited commits are thereby serialised at the log: the builder
+//! always sees the latest head and the chain stays linear, while the lock is held only for
+//! the append and the COMMIT. `put_new` keys are inserted with `ON CONFLICT DO NOTHING`,
+//! which waits for a concurrent insert of the same key and then reports it. A
+//! serialisation failure or deadlock rolls back and retries, calling the builder again. `COMMIT` returns after the
 //! WAL is flushed: the connection sets `synchronous_commit = on` whatever the server's
 //! default.
 //!
@@ -38,7 +40,7 @@
 use super::{AUDIT_HEAD_KEY, AuditBuilder, Entries, Store, StoreError, Tree, WriteSet};
 use postgres::error::SqlState;
 use postgres::{Client, Config, Statement};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Mutex;
@@ -632,45 +634,23 @@ impl PgStore {
     }
 
     /// One attempt of a commit. `Err(Ok(e))` is final, `Err(Err(pg))` may be retried.
+    ///
+    /// The record writes go first and the audit-head lock is taken last, so the lock — which
+    /// every audited commit in every process waits for — is held only for building the
+    /// entry, one statement and the COMMIT. A `put_new` key is inserted with `ON CONFLICT DO
+    /// NOTHING`: a concurrent insert of the same key makes it wait for that transaction and
+    /// then report the conflict, so the check cannot race. Rows are written in tree and key
+    /// order, so two commits touching the same records lock them in the same order.
     fn try_commit(
         &self,
         conn: &mut Conn,
         writes: &WriteSet,
         audit: Option<&AuditBuilder<'_>>,
     ) -> Result<(), Result<StoreError, postgres::Error>> {
-        let head_sql = "SELECT value FROM pv_meta WHERE key = $1 FOR UPDATE";
-        let head_stmt = conn.statement(head_sql).map_err(Err)?;
         // Named statements outlive a rolled-back transaction, so the connection's cache
         // serves every attempt.
         let Conn { client, statements } = conn;
         let mut tx = client.transaction().map_err(Err)?;
-        // The head lock comes first: it orders every audited commit.
-        let head: Option<Vec<u8>> = match audit {
-            Some(_) => tx
-                .query_opt(&head_stmt, &[&AUDIT_HEAD_KEY])
-                .map_err(Err)?
-                .map(|r| r.get(0)),
-            None => None,
-        };
-        // put_new: every key must be absent
-        let mut absent: BTreeMap<usize, Vec<Vec<u8>>> = BTreeMap::new();
-        for (t, k) in &writes.absent {
-            absent.entry(tree_pos(*t)).or_default().push(k.clone());
-        }
-        for (pos, keys) in &absent {
-            let t = Tree::ALL[*pos];
-            let sql = format!(
-                "SELECT key FROM {} WHERE key = ANY($1::bytea[]) LIMIT 1",
-                table(t)
-            );
-            let stmt = prepared(statements, &mut tx, sql)?;
-            if let Some(row) = tx.query_opt(&stmt, &[keys]).map_err(Err)? {
-                return Err(Ok(StoreError::Exists {
-                    tree: t.name(),
-                    key: row.get(0),
-                }));
-            }
-        }
         let mut collapsed: Collapsed = BTreeMap::new();
         for (t, k, v) in &writes.ops {
             collapsed
@@ -678,84 +658,153 @@ impl PgStore {
                 .or_default()
                 .insert(k.clone(), v.clone());
         }
-        let mut appended: Vec<(Tree, Vec<u8>, Vec<u8>)> = Vec::new();
-        if let Some(build) = audit {
-            let append = build(head.as_deref()).map_err(Ok)?;
-            appended.push((Tree::Audit, append.key, append.entry));
-            collapsed
-                .entry(tree_pos(Tree::Meta))
-                .or_default()
-                .insert(AUDIT_HEAD_KEY.to_vec(), Some(append.head));
-            for (t, k, v) in append.extra {
-                if append_only(t) {
-                    appended.push((t, k, v));
-                } else {
-                    collapsed.entry(tree_pos(t)).or_default().insert(k, Some(v));
+        // put_new: insert-if-absent the keys whose final state is a value; check the rest
+        let mut new_rows: BTreeMap<usize, BTreeMap<Vec<u8>, Vec<u8>>> = BTreeMap::new();
+        let mut check_only: BTreeMap<usize, Vec<Vec<u8>>> = BTreeMap::new();
+        for (t, k) in &writes.absent {
+            let pos = tree_pos(*t);
+            match collapsed.get_mut(&pos).and_then(|m| m.remove(k)) {
+                Some(Some(v)) => {
+                    new_rows.entry(pos).or_default().insert(k.clone(), v);
                 }
+                Some(None) | None => {
+                    if !new_rows.get(&pos).is_some_and(|m| m.contains_key(k)) {
+                        check_only.entry(pos).or_default().push(k.clone());
+                    }
+                }
+            }
+        }
+        for (pos, rows) in new_rows {
+            let t = Tree::ALL[pos];
+            let (keys, values): KeysValues = rows.into_iter().unzip();
+            let sql = format!(
+                "INSERT INTO {} (key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[]) \
+                 ON CONFLICT (key) DO NOTHING RETURNING key",
+                table(t)
+            );
+            let stmt = prepared(statements, &mut tx, sql)?;
+            let inserted: BTreeSet<Vec<u8>> = tx
+                .query(&stmt, &[&keys, &values])
+                .map_err(Err)?
+                .into_iter()
+                .map(|r| r.get(0))
+                .collect();
+            if let Some(k) = keys.into_iter().find(|k| !inserted.contains(k)) {
+                return Err(Ok(StoreError::Exists {
+                    tree: t.name(),
+                    key: k,
+                }));
+            }
+        }
+        for (pos, keys) in check_only {
+            let t = Tree::ALL[pos];
+            let sql = format!(
+                "SELECT key FROM {} WHERE key = ANY($1::bytea[]) LIMIT 1",
+                table(t)
+            );
+            let stmt = prepared(statements, &mut tx, sql)?;
+            if let Some(row) = tx.query_opt(&stmt, &[&keys]).map_err(Err)? {
+                return Err(Ok(StoreError::Exists {
+                    tree: t.name(),
+                    key: row.get(0),
+                }));
             }
         }
         // Appends to the access log are plain INSERTs: a key that exists already (a fork)
         // fails the transaction instead of being overwritten.
+        let mut appended: BTreeMap<usize, KeysValues> = BTreeMap::new();
         for (pos, kv) in collapsed {
             let t = Tree::ALL[pos];
             if append_only(t) {
                 for (k, v) in kv {
-                    match v {
-                        Some(v) => appended.push((t, k, v)),
-                        None => {
-                            return Err(Ok(StoreError::Io(format!(
-                                "{} is append-only: nothing is ever deleted from it",
-                                t.name()
-                            ))));
-                        }
-                    }
+                    let Some(v) = v else {
+                        return Err(Ok(StoreError::Io(format!(
+                            "{} is append-only: nothing is ever deleted from it",
+                            t.name()
+                        ))));
+                    };
+                    let e = appended.entry(pos).or_default();
+                    e.0.push(k);
+                    e.1.push(v);
                 }
                 continue;
             }
-            let (mut put_k, mut put_v, mut del) = (Vec::new(), Vec::new(), Vec::new());
-            for (k, v) in kv {
-                match v {
-                    Some(v) => {
-                        put_k.push(k);
-                        put_v.push(v);
-                    }
-                    None => del.push(k),
+            upsert_and_delete(statements, &mut tx, t, kv)?;
+        }
+        let mut meta: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
+        if let Some(build) = audit {
+            // The head lock: it orders every audited commit, in every process.
+            let head_stmt = prepared(
+                statements,
+                &mut tx,
+                "SELECT value FROM pv_meta WHERE key = $1 FOR UPDATE".to_owned(),
+            )?;
+            let head: Option<Vec<u8>> = tx
+                .query_opt(&head_stmt, &[&AUDIT_HEAD_KEY])
+                .map_err(Err)?
+                .map(|r| r.get(0));
+            let append = build(head.as_deref()).map_err(Ok)?;
+            let e = appended.entry(tree_pos(Tree::Audit)).or_default();
+            e.0.push(append.key);
+            e.1.push(append.entry);
+            meta.insert(AUDIT_HEAD_KEY.to_vec(), Some(append.head));
+            let mut others: Collapsed = BTreeMap::new();
+            for (t, k, v) in append.extra {
+                if append_only(t) {
+                    let e = appended.entry(tree_pos(t)).or_default();
+                    e.0.push(k);
+                    e.1.push(v);
+                } else if t == Tree::Meta {
+                    meta.insert(k, Some(v));
+                } else {
+                    others.entry(tree_pos(t)).or_default().insert(k, Some(v));
                 }
             }
-            if !put_k.is_empty() {
-                let sql = format!(
-                    "INSERT INTO {} (key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[]) \
-                     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-                    table(t)
-                );
-                let stmt = prepared(statements, &mut tx, sql)?;
-                tx.execute(&stmt, &[&put_k, &put_v]).map_err(Err)?;
-            }
-            if !del.is_empty() {
-                let sql = format!("DELETE FROM {} WHERE key = ANY($1::bytea[])", table(t));
-                let stmt = prepared(statements, &mut tx, sql)?;
-                tx.execute(&stmt, &[&del]).map_err(Err)?;
+            for (pos, kv) in others {
+                upsert_and_delete(statements, &mut tx, Tree::ALL[pos], kv)?;
             }
         }
-        let mut by_tree: BTreeMap<usize, KeysValues> = BTreeMap::new();
-        for (t, k, v) in appended {
-            let e = by_tree.entry(tree_pos(t)).or_default();
-            e.0.push(k);
-            e.1.push(v);
-        }
-        for (pos, (keys, values)) in by_tree {
-            let t = Tree::ALL[pos];
-            let sql = format!(
-                "INSERT INTO {} (key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[])",
-                table(t)
-            );
-            let stmt = prepared(statements, &mut tx, sql)?;
-            if let Err(e) = tx.execute(&stmt, &[&keys, &values]) {
+        if !appended.is_empty() || !meta.is_empty() {
+            // One statement for the entry, its index rows and the new head.
+            let empty = KeysValues::default();
+            let audit_rows = appended.get(&tree_pos(Tree::Audit)).unwrap_or(&empty);
+            let index_rows = appended
+                .get(&tree_pos(Tree::AuditIndex))
+                .unwrap_or(&empty);
+            let (meta_k, meta_v): KeysValues = meta
+                .into_iter()
+                .map(|(k, v)| (k, v.expect("only puts")))
+                .unzip();
+            let stmt = prepared(
+                statements,
+                &mut tx,
+                "WITH a AS (INSERT INTO pv_audit (key, value) \
+                   SELECT * FROM unnest($1::bytea[], $2::bytea[])), \
+                 i AS (INSERT INTO pv_audit_index (key, value) \
+                   SELECT * FROM unnest($3::bytea[], $4::bytea[])), \
+                 m AS (INSERT INTO pv_meta (key, value) \
+                   SELECT * FROM unnest($5::bytea[], $6::bytea[]) \
+                   ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value) \
+                 SELECT 1"
+                    .to_owned(),
+            )?;
+            if let Err(e) = tx.query(
+                &stmt,
+                &[
+                    &audit_rows.0,
+                    &audit_rows.1,
+                    &index_rows.0,
+                    &index_rows.1,
+                    &meta_k,
+                    &meta_v,
+                ],
+            ) {
                 if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
-                    return Err(Ok(StoreError::Corrupt(format!(
-                        "{} already holds an entry under a key being appended (a forked chain?)",
-                        t.name()
-                    ))));
+                    return Err(Ok(StoreError::Corrupt(
+                        "the access log already holds an entry under a key being appended \
+                         (a forked chain?)"
+                            .into(),
+                    )));
                 }
                 return Err(Err(e));
             }
@@ -789,6 +838,40 @@ impl PgStore {
             }
         }
     }
+}
+
+/// Writes the final state of some keys of a record tree: upserts, then deletes.
+fn upsert_and_delete(
+    statements: &mut HashMap<String, Statement>,
+    tx: &mut postgres::Transaction<'_>,
+    t: Tree,
+    kv: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+) -> Result<(), Result<StoreError, postgres::Error>> {
+    let (mut put_k, mut put_v, mut del) = (Vec::new(), Vec::new(), Vec::new());
+    for (k, v) in kv {
+        match v {
+            Some(v) => {
+                put_k.push(k);
+                put_v.push(v);
+            }
+            None => del.push(k),
+        }
+    }
+    if !put_k.is_empty() {
+        let sql = format!(
+            "INSERT INTO {} (key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[]) \
+             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            table(t)
+        );
+        let stmt = prepared(statements, tx, sql)?;
+        tx.execute(&stmt, &[&put_k, &put_v]).map_err(Err)?;
+    }
+    if !del.is_empty() {
+        let sql = format!("DELETE FROM {} WHERE key = ANY($1::bytea[])", table(t));
+        let stmt = prepared(statements, tx, sql)?;
+        tx.execute(&stmt, &[&del]).map_err(Err)?;
+    }
+    Ok(())
 }
 
 /// Prepares `sql` once per connection, inside a transaction.
