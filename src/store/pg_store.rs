@@ -768,9 +768,7 @@ impl PgStore {
             // One statement for the entry, its index rows and the new head.
             let empty = KeysValues::default();
             let audit_rows = appended.get(&tree_pos(Tree::Audit)).unwrap_or(&empty);
-            let index_rows = appended
-                .get(&tree_pos(Tree::AuditIndex))
-                .unwrap_or(&empty);
+            let index_rows = appended.get(&tree_pos(Tree::AuditIndex)).unwrap_or(&empty);
             let (meta_k, meta_v): KeysValues = meta
                 .into_iter()
                 .map(|(k, v)| (k, v.expect("only puts")))
