@@ -22,6 +22,9 @@ pub enum VaultError {
     /// The folder is not empty.
     #[error("{0} is not empty; choose a new or empty folder for the vault")]
     AlreadyExists(PathBuf),
+    /// The store (a database or schema) already holds a vault.
+    #[error("the store already holds a vault; create the new one in an empty database or schema")]
+    StoreNotEmpty,
     /// Unknown user or wrong passphrase (deliberately not saying which).
     #[error("wrong user name or passphrase (the attempt was logged)")]
     BadCredentials,

@@ -126,6 +126,18 @@ fn check_user_name(name: &str) -> Result<(), VaultError> {
     }
 }
 
+/// The checks made before anything is written for a new vault.
+fn check_new_vault(
+    admin: &str,
+    passphrase: &Passphrase,
+    options: &VaultOptions,
+) -> Result<(), VaultError> {
+    check_user_name(admin)?;
+    check_passphrase(passphrase)?;
+    options.kdf.check()?;
+    Ok(())
+}
+
 pub(crate) fn check_passphrase(p: &Passphrase) -> Result<(), VaultError> {
     if p.char_len() < MIN_PASSPHRASE_CHARS {
         return Err(VaultError::WeakPassphrase(MIN_PASSPHRASE_CHARS));
@@ -181,9 +193,7 @@ impl Vault {
         passphrase: &Passphrase,
         options: VaultOptions,
     ) -> Result<(Vault, AuditKey), VaultError> {
-        check_user_name(admin)?;
-        check_passphrase(passphrase)?;
-        options.kdf.check()?;
+        check_new_vault(admin, passphrase, &options)?;
         if dir.exists() {
             let mut entries = std::fs::read_dir(dir)
                 .map_err(|e| VaultError::Store(crate::store::StoreError::Io(e.to_string())))?;
@@ -194,6 +204,40 @@ impl Vault {
         create_private_dir(dir)
             .map_err(|e| VaultError::Store(crate::store::StoreError::Io(e.to_string())))?;
         let store = SledStore::open(dir, options.cache_bytes)?;
+        let created = Self::initialise(
+            Arc::new(store),
+            Some(dir.to_path_buf()),
+            admin,
+            passphrase,
+            options,
+        )?;
+        tighten_permissions(dir)
+            .map_err(|e| VaultError::Store(crate::store::StoreError::Io(e.to_string())))?;
+        Ok(created)
+    }
+
+    /// Creates a vault on an open, empty store (a PostgreSQL database, say) with one admin
+    /// user; otherwise as [`Vault::create`]. A store that already holds a vault gives
+    /// [`VaultError::AlreadyExists`], also when two processes race to create one.
+    pub fn create_on(
+        store: Arc<dyn Store>,
+        admin: &str,
+        passphrase: &Passphrase,
+        options: VaultOptions,
+    ) -> Result<(Vault, AuditKey), VaultError> {
+        check_new_vault(admin, passphrase, &options)?;
+        Self::initialise(store, None, admin, passphrase, options)
+    }
+
+    /// Writes the header, the admin and the genesis head, then logs `init`: the part of
+    /// creating a vault that is the same on every store.
+    fn initialise(
+        store: Arc<dyn Store>,
+        dir: Option<PathBuf>,
+        admin: &str,
+        passphrase: &Passphrase,
+        options: VaultOptions,
+    ) -> Result<(Vault, AuditKey), VaultError> {
         let vault_id: [u8; 16] = crypto::random_array()?;
         let keyring = Keyring::generate_all()?;
         let checkpoint_public_key = keyring
@@ -222,7 +266,8 @@ impl Vault {
             vault_id,
         );
         let mut writes = WriteSet::new();
-        writes.put(
+        // put_new: of two processes creating a vault on one database, one wins whole
+        writes.put_new(
             Tree::Meta,
             HEADER_KEY,
             postcard::to_stdvec(&header).expect("header serialises"),
@@ -233,14 +278,20 @@ impl Vault {
             postcard::to_stdvec(&admin_rec).expect("user serialises"),
         );
         audit::genesis_writes(&k0, &mut writes);
-        store.commit_unaudited(&writes)?;
+        store.commit_unaudited(&writes).map_err(|e| match e {
+            crate::store::StoreError::Exists { .. } => match &dir {
+                Some(d) => VaultError::AlreadyExists(d.clone()),
+                None => VaultError::StoreNotEmpty,
+            },
+            other => VaultError::Store(other),
+        })?;
         let vault = Vault {
-            store: Arc::new(store),
+            store,
             vault_id,
             checkpoint_public_key,
             options,
             case_counter: Mutex::new(()),
-            dir: Some(dir.to_path_buf()),
+            dir,
             loose_permissions: vec![],
         };
         let entry = vault.entry(
@@ -253,8 +304,6 @@ impl Vault {
         );
         audit::commit(vault.store.as_ref(), &WriteSet::new(), &entry, None)
             .map_err(VaultError::AuditFailed)?;
-        tighten_permissions(dir)
-            .map_err(|e| VaultError::Store(crate::store::StoreError::Io(e.to_string())))?;
         Ok((vault, k0))
     }
 
@@ -431,26 +480,16 @@ impl Vault {
             .collect()
     }
 
-    /// Reserves `n` consecutive case numbers; the counter update goes into `writes`. The
-    /// caller holds `case_counter` until the writes are committed.
+    /// Reserves `n` consecutive case numbers. The store's counter hands each number out
+    /// once, even to officers in other processes on one database; a case whose commit then
+    /// fails leaves a gap in the numbering. `_writes` is no longer written to (the counter
+    /// moved into the store) and stays only to keep the callers unchanged.
     pub(crate) fn reserve_case_nos(
         &self,
         n: u64,
-        writes: &mut WriteSet,
+        _writes: &mut WriteSet,
     ) -> Result<Vec<String>, VaultError> {
-        let current = match self.store.get(Tree::Meta, CASE_COUNTER_KEY)? {
-            Some(b) => u64::from_be_bytes(
-                b.as_slice()
-                    .try_into()
-                    .map_err(|_| VaultError::Corrupt("case counter"))?,
-            ),
-            None => 0,
-        };
-        writes.put(
-            Tree::Meta,
-            CASE_COUNTER_KEY,
-            (current + n).to_be_bytes().to_vec(),
-        );
+        let current = self.store.reserve(Tree::Meta, CASE_COUNTER_KEY, n)?;
         let year = time::OffsetDateTime::now_utc().year();
         Ok((current + 1..=current + n)
             .map(|k| format!("XF{year}-{k:06}"))

@@ -6,8 +6,12 @@
 //! applies a set of writes *and* appends one audit entry, chained onto the current head,
 //! in one atomic, durable step.
 
+mod pg_store;
 mod sled_store;
 
+pub use pg_store::{
+    CopyReport, DEFAULT_APP_ROLE, PgStore, PgTarget, SCHEMA_VERSION, is_postgres_url, redact_url,
+};
 pub use sled_store::SledStore;
 
 use std::sync::Arc;
@@ -203,6 +207,12 @@ pub trait Store: Send + Sync {
 
     /// Applies writes that carry no audit entry (only vault creation uses this).
     fn commit_unaudited(&self, writes: &WriteSet) -> Result<(), StoreError>;
+
+    /// Atomically adds `n` to the big-endian `u64` counter under `key` (absent counts as
+    /// 0), durably, and returns its value before. Numbers handed out are never handed out
+    /// again, not even to another process on the same database; a commit that fails after
+    /// reserving leaves a gap.
+    fn reserve(&self, tree: Tree, key: &[u8], n: u64) -> Result<u64, StoreError>;
 }
 
 /// A store that forwards to another and fails on command: the fault injection the
@@ -272,5 +282,11 @@ impl Store for FaultyStore {
             return Err(StoreError::Injected("commit"));
         }
         self.inner.commit_unaudited(writes)
+    }
+    fn reserve(&self, tree: Tree, key: &[u8], n: u64) -> Result<u64, StoreError> {
+        if self.fail_commits.load(Ordering::SeqCst) {
+            return Err(StoreError::Injected("reserve"));
+        }
+        self.inner.reserve(tree, key, n)
     }
 }

@@ -57,17 +57,28 @@ impl SledStore {
             Err(fs::TryLockError::Error(e)) => return Err(io(e)),
         }
         let db_path = dir.join(DB_DIR);
-        let db = sled::Config::new()
+        // Every commit flushes and fsyncs explicitly, so sled's background flusher is off:
+        // it is also what kept a dropped database (and its file lock) alive for a moment.
+        let config = sled::Config::new()
             .path(&db_path)
             .cache_capacity(cache_bytes)
             .mode(sled::Mode::LowSpace)
-            .open()
-            .map_err(|e| match e {
-                sled::Error::Io(ref ioe) if ioe.kind() == std::io::ErrorKind::WouldBlock => {
-                    StoreError::InUse
+            .flush_every_ms(None);
+        // Our LOCK file is the authority on "in use": holding it, a lock on sled's own file
+        // can only be a handle of this process still shutting down, so wait for it briefly.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        let db = loop {
+            match config.open() {
+                Ok(db) => break db,
+                Err(sled::Error::Io(ref e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if std::time::Instant::now() >= deadline {
+                        return Err(StoreError::InUse);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
                 }
-                other => sled_err(other),
-            })?;
+                Err(other) => return Err(sled_err(other)),
+            }
+        };
         let trees = Tree::ALL
             .iter()
             .map(|t| db.open_tree(t.name()).map_err(sled_err))
@@ -215,5 +226,29 @@ impl Store for SledStore {
 
     fn commit_unaudited(&self, writes: &WriteSet) -> Result<(), StoreError> {
         self.apply(writes, None)
+    }
+
+    fn reserve(&self, tree: Tree, key: &[u8], n: u64) -> Result<u64, StoreError> {
+        let parse = |v: Option<&[u8]>| -> Option<u64> {
+            match v {
+                None => Some(0),
+                Some(b) => <[u8; 8]>::try_from(b).ok().map(u64::from_be_bytes),
+            }
+        };
+        let before = self
+            .tree(tree)
+            .fetch_and_update(key, |old| match parse(old) {
+                Some(current) => Some(current.saturating_add(n).to_be_bytes().to_vec()),
+                // leave a malformed counter as it is; the caller gets an error below
+                None => old.map(<[u8]>::to_vec),
+            })
+            .map_err(sled_err)?;
+        let before = parse(before.as_deref()).ok_or_else(|| {
+            StoreError::Corrupt(format!("a counter in {} is not 8 bytes", tree.name()))
+        })?;
+        // No fsync of its own: the commit that uses the numbers flushes the whole database,
+        // this update included. A crash before that commit may forget the reservation, and
+        // then the numbers are handed out again — never to two committed records.
+        Ok(before)
     }
 }

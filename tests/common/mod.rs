@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests: a vault with one user per role.
 #![allow(dead_code)]
 
+pub mod backends;
+
 use petition_vault::{
     AuditKey, Channel, NewCase, NewPetitioner, Passphrase, RecordId, Role, SecretText, Session,
     Vault, VaultOptions,

@@ -11,6 +11,10 @@ pub struct Cli {
     /// Vault folder.
     #[arg(long, global = true, env = "PVAULT_DIR", default_value = "./vault")]
     pub vault: PathBuf,
+    /// Run on a PostgreSQL store instead of a vault folder:
+    /// postgres://user:password@host/dbname[?sslmode=require]. Overrides --vault.
+    #[arg(long, global = true, env = "PVAULT_STORE", hide_env_values = true)]
+    pub store: Option<String>,
     /// User to unlock as.
     #[arg(long, global = true, env = "PVAULT_USER")]
     pub user: Option<String>,
@@ -105,6 +109,33 @@ pub enum Command {
     /// Rewrite the database with only its live entries, so erased or re-encrypted data
     /// leaves the old log segments. The vault must be closed; needs no passphrase.
     Compact,
+    /// PostgreSQL store administration.
+    #[command(subcommand)]
+    Db(DbCmd),
+    /// Copy a sled vault folder into an empty PostgreSQL store, as ciphertext: no key is
+    /// needed and nothing is decrypted. Then verifies the access log on the new store.
+    Migrate {
+        /// The vault folder to copy (no other process may have it open).
+        #[arg(long)]
+        from: PathBuf,
+        /// The PostgreSQL store, as the application role: postgres://…
+        #[arg(long)]
+        to: String,
+        /// The compliance officer's audit key, to check the MACs after the copy too.
+        #[arg(long)]
+        audit_key: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DbCmd {
+    /// Create or upgrade the tables on --store, connected as the owner role, and grant the
+    /// application role what it may do (append-only on the access log).
+    Setup {
+        /// The role officers' pvault processes connect as.
+        #[arg(long, default_value = "pvault_app")]
+        app_role: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]

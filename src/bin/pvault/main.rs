@@ -12,12 +12,14 @@ use clap::Parser;
 use cli::{
     AuditCmd, CanaryCmd, CaseCmd, Cli, Command, KeysCmd, PetitionerCmd, RecoveryCmd, UserCmd,
 };
+use petition_vault::store::{PgStore, SledStore, Store, is_postgres_url, redact_url};
 use petition_vault::{
     Action, AuditKey, Channel, Class, NewCase, NewPetitioner, Passphrase, Reason, RecordId, Role,
     SecretText, Vault, VaultError, VaultOptions,
 };
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// Exit codes (documented in README.md).
 pub mod exit {
@@ -59,7 +61,8 @@ fn exit_code_for(err: &anyhow::Error) -> u8 {
             | VaultError::WeakPassphrase(_)
             | VaultError::BadUserName
             | VaultError::UserExists
-            | VaultError::AlreadyExists(_) => exit::INVALID,
+            | VaultError::AlreadyExists(_)
+            | VaultError::StoreNotEmpty => exit::INVALID,
             VaultError::AuditFailed(_) => exit::AUDIT_UNAVAILABLE,
             VaultError::Duplicate { .. } => exit::DUPLICATE,
             VaultError::Kdf(_) | VaultError::Workflow(_) | VaultError::KeyLifecycle(_) => {
@@ -158,12 +161,37 @@ fn read_new_passphrase(for_whom: &str) -> Result<Passphrase> {
     Ok(first)
 }
 
-fn open_vault(dir: &Path) -> Result<Vault> {
+/// Opens the vault the command line names: `--store URL` (PVAULT_STORE) when given, else
+/// the `--vault` folder.
+fn open_vault(cli_store: Option<&str>, dir: &Path) -> Result<Vault> {
+    if let Some(url) = cli_store {
+        let store = open_pg(url)?;
+        return Ok(Vault::open_store(Arc::new(store), None, vault_options())?);
+    }
     let vault = Vault::open(dir, vault_options())?;
     for warning in vault.loose_permissions_at_open() {
         eprintln!("warning: {warning} (fixed: set to owner-only)");
     }
     Ok(vault)
+}
+
+fn open_pg(url: &str) -> Result<PgStore> {
+    if !is_postgres_url(url) {
+        return Err(UsageError(
+            "--store / PVAULT_STORE must be a postgres://user:password@host/dbname URL".into(),
+        )
+        .into());
+    }
+    Ok(PgStore::connect(url).map_err(VaultError::Store)?)
+}
+
+fn read_audit_key(path: Option<&Path>) -> Result<Option<AuditKey>> {
+    let Some(path) = path else { return Ok(None) };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(Some(AuditKey::from_text(&text).map_err(|e| {
+        UsageError(format!("{}: {e}", path.display()))
+    })?))
 }
 
 fn require_user(cli_user: &Option<String>) -> Result<String> {
@@ -196,12 +224,63 @@ fn run(cli: Cli) -> Result<()> {
                 ))
                 .into());
             }
-            let (_vault, k0) = Vault::create(&cli.vault, &args.admin, &pass, vault_options())?;
+            let (k0, shown) = match &cli.store {
+                Some(url) => {
+                    let store = open_pg(url)?;
+                    let (_vault, k0) =
+                        Vault::create_on(Arc::new(store), &args.admin, &pass, vault_options())?;
+                    (k0, std::path::PathBuf::from(redact_url(url)))
+                }
+                None => {
+                    let (_vault, k0) =
+                        Vault::create(&cli.vault, &args.admin, &pass, vault_options())?;
+                    (k0, cli.vault.clone())
+                }
+            };
             if let Some(out) = &args.audit_key_out {
                 write_private(out, k0.to_text().as_bytes())
                     .with_context(|| format!("writing {}", out.display()))?;
             }
-            output::init_done(json, &cli.vault, &args.admin, args.audit_key_out.as_deref());
+            output::init_done(json, &shown, &args.admin, args.audit_key_out.as_deref());
+            Ok(())
+        }
+        Command::Db(cli::DbCmd::Setup { app_role }) => {
+            let url = cli.store.as_deref().ok_or_else(|| {
+                UsageError(
+                    "db setup needs --store postgres://OWNER@HOST/DB (or PVAULT_STORE)".into(),
+                )
+            })?;
+            let applied = PgStore::migrate(url, &app_role).map_err(VaultError::Store)?;
+            output::db_setup(json, &redact_url(url), &applied);
+            Ok(())
+        }
+        Command::Migrate {
+            from,
+            to,
+            audit_key,
+        } => {
+            let key = read_audit_key(audit_key.as_deref())?;
+            if !from.join("db").exists() {
+                return Err(VaultError::NotAVault(from.clone()).into());
+            }
+            let source: Arc<dyn Store> = Arc::new(
+                SledStore::open(&from, vault_options().cache_bytes).map_err(VaultError::from)?,
+            );
+            // refuse to copy something that is not a vault (the header must parse)
+            drop(Vault::open_store(
+                source.clone(),
+                Some(from.clone()),
+                vault_options(),
+            )?);
+            let target = open_pg(&to)?;
+            let started = std::time::Instant::now();
+            let report = target
+                .copy_from(source.as_ref(), &mut |_| {})
+                .map_err(VaultError::Store)?;
+            let copy_secs = started.elapsed().as_secs_f64();
+            let vault = Vault::open_store(Arc::new(target), None, vault_options())?;
+            let verified = vault.verify_audit(key.as_ref(), &[])?;
+            output::migrated(json, &from, &redact_url(&to), &report, copy_secs, &verified);
             Ok(())
         }
         Command::Demo(args) => demo::run(&args, json),
@@ -267,7 +346,8 @@ fn run(cli: Cli) -> Result<()> {
                         .map_err(|e| IntegrityError(format!("{}: {e}", path.display())))?;
                     petition_vault::audit::verify_bundle(&b, key.as_ref(), &checkpoints)?
                 }
-                None => open_vault(&cli.vault)?.verify_audit(key.as_ref(), &checkpoints)?,
+                None => open_vault(cli.store.as_deref(), &cli.vault)?
+                    .verify_audit(key.as_ref(), &checkpoints)?,
             };
             output::verify_ok(json, &report);
             Ok(())
@@ -294,7 +374,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Recovery(RecoveryCmd::Unlock { shares, admin }) => {
-            let vault = open_vault(&cli.vault)?;
+            let vault = open_vault(cli.store.as_deref(), &cli.vault)?;
             let mut texts = Vec::new();
             for path in &shares {
                 texts.push(zeroize::Zeroizing::new(
@@ -309,7 +389,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         command => {
             let user = require_user(&cli.user)?;
-            let vault = open_vault(&cli.vault)?;
+            let vault = open_vault(cli.store.as_deref(), &cli.vault)?;
             let pass = read_passphrase(&user)?;
             let mut session = vault.unlock(&user, &pass)?;
             drop(pass);
@@ -866,6 +946,8 @@ fn run(cli: Cli) -> Result<()> {
                 }
                 Command::Init(_)
                 | Command::Demo(_)
+                | Command::Db(_)
+                | Command::Migrate { .. }
                 | Command::Redact { .. }
                 | Command::Restore { .. }
                 | Command::Compact

@@ -33,6 +33,68 @@ pub fn init_done(json: bool, dir: &Path, admin: &str, key_out: Option<&Path>) {
     }
 }
 
+pub fn db_setup(json: bool, target: &str, applied: &[i32]) {
+    if json {
+        println!(
+            "{}",
+            json!({"store": target, "migrations_applied": applied})
+        );
+    } else if applied.is_empty() {
+        println!("{target}: schema already up to date");
+    } else {
+        println!("{target}: applied schema migration(s) {applied:?}");
+    }
+}
+
+pub fn migrated(
+    json: bool,
+    from: &Path,
+    to: &str,
+    report: &petition_vault::store::CopyReport,
+    secs: f64,
+    verified: &petition_vault::VerifyReport,
+) {
+    if json {
+        let trees: serde_json::Map<String, serde_json::Value> = report
+            .per_tree
+            .iter()
+            .map(|(t, n)| ((*t).to_owned(), json!(n)))
+            .collect();
+        println!(
+            "{}",
+            json!({
+                "from": from.display().to_string(),
+                "to": to,
+                "entries": report.total(),
+                "bytes": report.bytes,
+                "trees": trees,
+                "seconds": secs,
+                "audit_entries_verified": verified.entries,
+                "macs_checked": verified.macs_checked,
+            })
+        );
+    } else {
+        println!(
+            "copied {} entries ({} bytes) from {} to {to} in {secs:.1} s, as ciphertext",
+            report.total(),
+            report.bytes,
+            from.display()
+        );
+        for (t, n) in &report.per_tree {
+            println!("  {t:<12} {n}");
+        }
+        println!(
+            "access log on the new store verifies: {} entries{}",
+            verified.entries,
+            if verified.macs_checked {
+                ", MACs checked"
+            } else {
+                " (hash chain only: pass --audit-key to check the MACs)"
+            }
+        );
+    }
+}
+
 pub fn user_added(json: bool, name: &str, role: Role) {
     if json {
         println!("{}", json!({"user": name, "role": role.as_str()}));
