@@ -567,3 +567,72 @@ fn loose_permissions_are_reported_and_fixed_on_open() {
     assert_eq!(mode(&db), 0o600);
     assert!(v.permission_warnings().is_empty());
 }
+
+/// Regression (found in review of the PostgreSQL work): opening a case rewrites the
+/// petitioner's record (its case list); two sessions doing that at once lost one link. A
+/// record is now written back only if unchanged since it was read, and the operation retries.
+#[test]
+fn concurrent_case_opens_lose_no_link() {
+    let f = fixture();
+    let pid = unlock(&f, "reg")
+        .add_petitioner(&new_petitioner(&PEOPLE[0]))
+        .unwrap();
+    let opened: Vec<RecordId> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    let reg = unlock(&f, "reg");
+                    (0..5)
+                        .map(|_| reg.open_case(&new_case(vec![pid], None, false)).unwrap())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    assert_eq!(opened.len(), 20);
+    let view = unlock(&f, "reg").show_petitioner(pid, None).unwrap();
+    let linked = view
+        .get("case_ids")
+        .unwrap()
+        .value
+        .expose()
+        .split(',')
+        .count();
+    assert_eq!(linked, 20, "every case is linked to the petitioner");
+}
+
+#[test]
+fn a_changed_record_is_not_overwritten() {
+    let f = fixture();
+    let store = f.vault.store();
+    let mut w = WriteSet::new();
+    w.put(Tree::Meta, b"k".to_vec(), b"v1".to_vec());
+    store.commit_unaudited(&w).unwrap();
+    let stale = sha2_of(b"v0");
+    let mut w = WriteSet::new();
+    w.put_if_unchanged(Tree::Meta, b"k".to_vec(), stale, b"v2".to_vec());
+    w.put(Tree::Meta, b"other".to_vec(), b"x".to_vec());
+    let err = store.commit_unaudited(&w).unwrap_err();
+    assert!(
+        matches!(err, petition_vault::store::StoreError::Conflict { .. }),
+        "{err}"
+    );
+    assert_eq!(store.get(Tree::Meta, b"k").unwrap().unwrap(), b"v1");
+    assert!(
+        store.get(Tree::Meta, b"other").unwrap().is_none(),
+        "nothing half-written"
+    );
+    let mut w = WriteSet::new();
+    w.put_if_unchanged(Tree::Meta, b"k".to_vec(), sha2_of(b"v1"), b"v2".to_vec());
+    store.commit_unaudited(&w).unwrap();
+    assert_eq!(store.get(Tree::Meta, b"k").unwrap().unwrap(), b"v2");
+}
+
+fn sha2_of(b: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(b).into()
+}

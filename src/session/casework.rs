@@ -12,7 +12,7 @@ use crate::model::{
 };
 use crate::policy::{Action, Class, Denial, Role};
 use crate::redact::{self, KnownEntities, Level};
-use crate::store::{Tree, WriteSet};
+use crate::store::WriteSet;
 use crate::vault::now_ms;
 use crate::workflow::deadline::{self, Calendar, DeadlineKind, DeadlineRules};
 use crate::workflow::risk::{Assessment, RiskLevel};
@@ -187,11 +187,7 @@ impl Session<'_> {
             self.seal_bundle(Table::Case, &id, Class::Meta, META_BUNDLE, meta)?,
         );
         let mut writes = WriteSet::new();
-        writes.put(
-            Tree::Cases,
-            id.0.to_vec(),
-            postcard::to_stdvec(&rec).expect("record serialises"),
-        );
+        self.put_record(&mut writes, Table::Case, &id, &rec);
         self.commit(&writes, entry)?;
         Ok(())
     }
@@ -200,6 +196,15 @@ impl Session<'_> {
     /// handling or replied). Illegal transitions are refused with the allowed ones named. A
     /// note is appended to the case's encrypted notes (scrubbed in its masked rendering).
     pub fn transition(
+        &self,
+        id: RecordId,
+        to: Status,
+        note: Option<&str>,
+    ) -> Result<Status, VaultError> {
+        self.retrying(|| self.transition_once(id, to, note))
+    }
+
+    fn transition_once(
         &self,
         id: RecordId,
         to: Status,
@@ -306,6 +311,15 @@ impl Session<'_> {
         days: u32,
         reason: &super::Reason,
     ) -> Result<Date, VaultError> {
+        self.retrying(|| self.extend_case_once(id, days, reason))
+    }
+
+    fn extend_case_once(
+        &self,
+        id: RecordId,
+        days: u32,
+        reason: &super::Reason,
+    ) -> Result<Date, VaultError> {
         let (rec, mut meta) = self.case_for(Action::CaseExtend, id)?;
         if !matches!(
             meta.status,
@@ -350,6 +364,14 @@ impl Session<'_> {
         id: RecordId,
         assessment: Assessment,
     ) -> Result<RiskLevel, VaultError> {
+        self.retrying(|| self.assess_case_once(id, assessment.clone()))
+    }
+
+    fn assess_case_once(
+        &self,
+        id: RecordId,
+        assessment: Assessment,
+    ) -> Result<RiskLevel, VaultError> {
         let (rec, mut meta) = self.case_for(Action::CaseAssess, id)?;
         let level = assessment.level();
         meta.risk = Some(assessment);
@@ -367,6 +389,15 @@ impl Session<'_> {
     /// unit is the one an accusation accuses (Art. 30(3)); the petitioner's identity is
     /// included only when asked for, never for an accusation, and with a reason.
     pub fn forward_case(
+        &self,
+        id: RecordId,
+        to_unit: &str,
+        with_identity: Option<&super::Reason>,
+    ) -> Result<ForwardPackage, VaultError> {
+        self.retrying(|| self.forward_case_once(id, to_unit, with_identity))
+    }
+
+    fn forward_case_once(
         &self,
         id: RecordId,
         to_unit: &str,
@@ -429,11 +460,7 @@ impl Session<'_> {
             self.seal_bundle(Table::Case, &id, Class::Meta, META_BUNDLE, &meta)?,
         );
         let mut writes = WriteSet::new();
-        writes.put(
-            Tree::Cases,
-            id.0.to_vec(),
-            postcard::to_stdvec(&rec).expect("record serialises"),
-        );
+        self.put_record(&mut writes, Table::Case, &id, &rec);
         let proof = self.commit(&writes, &e)?;
         let view = self.open_view(
             &proof,

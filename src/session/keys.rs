@@ -469,11 +469,7 @@ impl Session<'_> {
                 if n > 0 {
                     moved += n;
                     changed.push(id);
-                    writes.put(
-                        tree_of(table),
-                        id.0.to_vec(),
-                        postcard::to_stdvec(&rec).expect("record serialises"),
-                    );
+                    self.put_record(&mut writes, table, &id, &rec);
                 }
             }
         }

@@ -386,12 +386,9 @@ impl Session<'_> {
                 .filter(|(n, _)| n == META_BUNDLE)
                 .cloned()
                 .collect(),
+            loaded: rec.loaded,
         };
-        writes.put(
-            Tree::Petitioners,
-            id.0.to_vec(),
-            postcard::to_stdvec(&kept).expect("record serialises"),
-        );
+        self.put_record(&mut writes, Table::Petitioner, &id, &kept);
         // Every index entry naming the record, whatever index version made it.
         let mut index_entries_removed = 0;
         for (key, value) in self.vault.store.scan_prefix(Tree::Index, b"")? {
@@ -438,11 +435,7 @@ impl Session<'_> {
                 touched = true;
             }
             if touched {
-                writes.put(
-                    Tree::Cases,
-                    cid.0.to_vec(),
-                    postcard::to_stdvec(&crec).expect("record serialises"),
-                );
+                self.put_record(&mut writes, Table::Case, cid, &crec);
                 cases_scrubbed.push(*cid);
             }
         }

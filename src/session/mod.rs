@@ -32,6 +32,10 @@ use zeroize::Zeroizing;
 struct StoredRecord {
     format: u8,
     envelopes: Vec<(String, Vec<u8>)>,
+    /// SHA-256 of the bytes this record was read from (None for a new record): writing it
+    /// back is conditional on nobody having changed it since.
+    #[serde(skip)]
+    loaded: Option<[u8; 32]>,
 }
 
 impl StoredRecord {
@@ -346,6 +350,35 @@ impl<'v> Session<'v> {
         match self.vault.store.get(tree_of(table), &id.0)? {
             Some(bytes) => Ok(Some(decode_record(table, id, &bytes)?)),
             None => Ok(None),
+        }
+    }
+
+    /// Writes a record back: conditional on it being unchanged since it was read, plain for
+    /// a new record.
+    fn put_record(&self, writes: &mut WriteSet, table: Table, id: &RecordId, rec: &StoredRecord) {
+        let bytes = postcard::to_stdvec(rec).expect("record serialises");
+        match rec.loaded {
+            Some(previous) => {
+                writes.put_if_unchanged(tree_of(table), id.0.to_vec(), previous, bytes)
+            }
+            None => writes.put(tree_of(table), id.0.to_vec(), bytes),
+        }
+    }
+
+    /// Runs a read-modify-write operation again (from a fresh read) when another session
+    /// changed one of its records in between; gives up after a few attempts.
+    fn retrying<T>(&self, op: impl Fn() -> Result<T, VaultError>) -> Result<T, VaultError> {
+        let mut attempt = 0;
+        loop {
+            match op() {
+                Err(VaultError::AuditFailed(crate::store::StoreError::Conflict { .. }))
+                    if attempt < 8 =>
+                {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(5 << attempt.min(5)));
+                }
+                other => return other,
+            }
         }
     }
 
@@ -735,6 +768,7 @@ impl<'v> Session<'v> {
         let mut rec = StoredRecord {
             format: 1,
             envelopes: vec![],
+            loaded: None,
         };
         let mut keys: BTreeMap<Class, RecordKey> = BTreeMap::new();
         for (name, value) in &fields.values {
@@ -951,7 +985,7 @@ impl<'v> Session<'v> {
     /// Opens a case for one or more registered petitioners; returns its id.
     pub fn open_case(&self, c: &NewCase) -> Result<RecordId, VaultError> {
         self.require(Action::CaseOpen)?;
-        self.insert_case(c, Action::CaseOpen, false)
+        self.retrying(|| self.insert_case(c, Action::CaseOpen, false))
     }
 
     fn insert_case(
@@ -981,11 +1015,7 @@ impl<'v> Session<'v> {
                 META_BUNDLE,
                 self.seal_bundle(Table::Petitioner, pid, Class::Meta, META_BUNDLE, &pmeta)?,
             );
-            writes.put(
-                Tree::Petitioners,
-                pid.0.to_vec(),
-                postcard::to_stdvec(&prec).expect("record serialises"),
-            );
+            self.put_record(&mut writes, Table::Petitioner, pid, &prec);
         }
         let _guard = self
             .vault
@@ -1057,6 +1087,7 @@ impl<'v> Session<'v> {
         let mut rec = StoredRecord {
             format: 1,
             envelopes: vec![],
+            loaded: None,
         };
         let content_key = self.current_record_key(Table::Case, id, Class::Content)?;
         let mut masked = MaskedBundle::default();
@@ -1301,11 +1332,7 @@ impl<'v> Session<'v> {
                     META_BUNDLE,
                     self.seal_bundle(Table::Petitioner, &pid, Class::Meta, META_BUNDLE, &meta)?,
                 );
-                writes.put(
-                    Tree::Petitioners,
-                    pid.0.to_vec(),
-                    postcard::to_stdvec(&rec).expect("record serialises"),
-                );
+                self.put_record(&mut writes, Table::Petitioner, &pid, &rec);
             }
             let mut e = self.entry(Action::Import, Outcome::Allowed, None);
             e.targets = ids;
@@ -1786,6 +1813,10 @@ impl<'v> Session<'v> {
     /// Assigns a case to a handler (registrar, supervisor). Refused when the handler belongs
     /// to the case's accused unit.
     pub fn assign_case(&self, id: RecordId, to: &str) -> Result<(), VaultError> {
+        self.retrying(|| self.assign_case_once(id, to))
+    }
+
+    fn assign_case_once(&self, id: RecordId, to: &str) -> Result<(), VaultError> {
         self.require_on(Action::CaseAssign, &[id])?;
         let Some(mut rec) = self.load(Table::Case, &id)? else {
             return Err(self.resolve_denial(Action::CaseAssign, id, RecordDenial::NotFound));
@@ -1821,11 +1852,7 @@ impl<'v> Session<'v> {
             self.seal_bundle(Table::Case, &id, Class::Meta, META_BUNDLE, &meta)?,
         );
         let mut writes = WriteSet::new();
-        writes.put(
-            Tree::Cases,
-            id.0.to_vec(),
-            postcard::to_stdvec(&rec).expect("record serialises"),
-        );
+        self.put_record(&mut writes, Table::Case, &id, &rec);
         let mut e = self.entry(Action::CaseAssign, Outcome::Allowed, None);
         e.targets = vec![id];
         e.requested = vec![format!("assign_to:{}", target.name)];
@@ -1996,7 +2023,8 @@ fn decode_record(table: Table, id: &RecordId, bytes: &[u8]) -> Result<StoredReco
         id: *id,
         field: what.to_owned(),
     };
-    let rec: StoredRecord = postcard::from_bytes(bytes).map_err(|_| tampered("record"))?;
+    let mut rec: StoredRecord = postcard::from_bytes(bytes).map_err(|_| tampered("record"))?;
+    rec.loaded = Some(crypto::sha256(&[bytes]));
     if rec.format != 1 {
         return Err(tampered("record format"));
     }

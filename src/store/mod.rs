@@ -71,6 +71,9 @@ pub struct WriteSet {
     pub(crate) ops: Vec<(Tree, Vec<u8>, Option<Vec<u8>>)>,
     /// Keys that must not exist yet (checked inside the transaction).
     pub(crate) absent: Vec<(Tree, Vec<u8>)>,
+    /// Keys whose current value must still hash to this (checked inside the transaction):
+    /// a read-modify-write of a record fails instead of losing a concurrent update.
+    pub(crate) unchanged: Vec<(Tree, Vec<u8>, [u8; 32])>,
 }
 
 impl WriteSet {
@@ -92,10 +95,26 @@ impl WriteSet {
         self.ops.push((tree, key, Some(value)));
     }
 
+    /// Replaces `key` only if its current value still has SHA-256 `previous` (the value the
+    /// caller read and modified); otherwise the whole commit fails with
+    /// [`StoreError::Conflict`] and nothing is written.
+    pub fn put_if_unchanged(
+        &mut self,
+        tree: Tree,
+        key: impl Into<Vec<u8>>,
+        previous: [u8; 32],
+        value: Vec<u8>,
+    ) {
+        let key = key.into();
+        self.unchanged.push((tree, key.clone(), previous));
+        self.ops.push((tree, key, Some(value)));
+    }
+
     /// Appends another set's writes.
     pub fn extend(&mut self, other: WriteSet) {
         self.ops.extend(other.ops);
         self.absent.extend(other.absent);
+        self.unchanged.extend(other.unchanged);
     }
 
     /// Removes `key` from `tree`.
@@ -156,6 +175,17 @@ pub enum StoreError {
         /// The tree.
         tree: &'static str,
         /// The key (an id or keyed tag, never a value).
+        key: Vec<u8>,
+    },
+    /// A record changed between being read and being written back (another officer's
+    /// update); nothing was written.
+    #[error(
+        "a record in {tree} changed while it was being updated; nothing was written — try again"
+    )]
+    Conflict {
+        /// The tree.
+        tree: &'static str,
+        /// The key (a random record id).
         key: Vec<u8>,
     },
     /// A fault injected by a test.

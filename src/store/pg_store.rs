@@ -658,6 +658,21 @@ impl PgStore {
                 .or_default()
                 .insert(k.clone(), v.clone());
         }
+        // put_if_unchanged: lock the rows and compare what they hold with what was read
+        let mut unchanged: Vec<_> = writes.unchanged.iter().collect();
+        unchanged.sort_by_key(|(t, k, _)| (tree_pos(*t), k.clone()));
+        for (t, k, previous) in unchanged {
+            let sql = format!("SELECT value FROM {} WHERE key = $1 FOR UPDATE", table(*t));
+            let stmt = prepared(statements, &mut tx, sql)?;
+            let current: Option<Vec<u8>> =
+                tx.query_opt(&stmt, &[k]).map_err(Err)?.map(|r| r.get(0));
+            if current.map(|v| crate::crypto::sha256(&[&v])).as_ref() != Some(previous) {
+                return Err(Ok(StoreError::Conflict {
+                    tree: t.name(),
+                    key: k.clone(),
+                }));
+            }
+        }
         // put_new: insert-if-absent the keys whose final state is a value; check the rest
         let mut new_rows: BTreeMap<usize, BTreeMap<Vec<u8>, Vec<u8>>> = BTreeMap::new();
         let mut check_only: BTreeMap<usize, Vec<Vec<u8>>> = BTreeMap::new();

@@ -116,6 +116,15 @@ impl SledStore {
     fn apply(&self, writes: &WriteSet, audit: Option<&AuditBuilder<'_>>) -> Result<(), StoreError> {
         let refs: Vec<&sled::Tree> = self.trees.iter().collect();
         let result = refs[..].transaction(|txs| {
+            for (tree, key, previous) in &writes.unchanged {
+                let current = txs[tree_index(*tree)].get(key.as_slice())?;
+                if current.map(|v| crate::crypto::sha256(&[&v])).as_ref() != Some(previous) {
+                    return Err(ConflictableTransactionError::Abort(StoreError::Conflict {
+                        tree: tree.name(),
+                        key: key.clone(),
+                    }));
+                }
+            }
             for (tree, key) in &writes.absent {
                 if txs[tree_index(*tree)].get(key.as_slice())?.is_some() {
                     return Err(ConflictableTransactionError::Abort(StoreError::Exists {
