@@ -336,3 +336,79 @@ fn corrupted_vault_file_is_an_integrity_error() {
     assert_eq!(out.status.code(), Some(7), "{stderr}");
     assert!(stderr.contains("restore"), "says what to do: {stderr}");
 }
+
+/// The CLI writes nothing outside the vault but the files it is asked to write: a fresh
+/// TMPDIR stays empty through a session of registrations, searches, reveals and exports.
+#[test]
+fn no_temp_files_outside_the_vault() {
+    let (tmp, dir) = setup();
+    let tmpdir = tmp.path().join("tmpdir");
+    std::fs::create_dir(&tmpdir).unwrap();
+    let run = |args: &[&str]| {
+        let out = pvault(&dir, Some("reg"))
+            .env("TMPDIR", &tmpdir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let id = run(&[
+        "petitioner",
+        "add",
+        "--name",
+        NAME,
+        "--id-number",
+        "11010519491231002X",
+        "--phone",
+        "13812345678",
+    ]);
+    run(&[
+        "case",
+        "open",
+        "--petitioner",
+        id.trim(),
+        "--title",
+        "补偿",
+        "--category",
+        "征地拆迁",
+        "--channel",
+        "letter",
+        "--content",
+        "我叫欧阳娜娜，电话13812345678。",
+    ]);
+    run(&["petitioner", "find", "--phone", "13812345678"]);
+    run(&[
+        "petitioner",
+        "show",
+        id.trim(),
+        "--reveal",
+        "--reason",
+        "核实",
+    ]);
+    let export = tmp.path().join("out.csv");
+    run(&[
+        "export",
+        "--profile",
+        "redacted",
+        "--format",
+        "csv",
+        "--out",
+        export.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read_dir(&tmpdir).unwrap().count(),
+        0,
+        "files left in TMPDIR"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&export).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "exports are private to their owner");
+    }
+}
