@@ -460,17 +460,23 @@ const TOPICS: [Topic; 10] = [
 /// Index of 纪检监察 in [`CATEGORIES`] / [`TOPICS`].
 const ACCUSATION_TOPIC: usize = 9;
 
+/// One step of SplitMix64 (not cryptographic; synthetic data only). Shared with the
+/// labelled scanner corpus.
+pub(crate) fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// SplitMix64 pseudo-random generator (not cryptographic; demo data only).
 #[derive(Clone, Debug)]
 struct Rng(u64);
 
 impl Rng {
     fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        splitmix64(&mut self.0)
     }
 
     /// Uniform-ish integer in `0..n` (multiply-shift; bias is negligible here).

@@ -724,6 +724,18 @@ impl<'v> Session<'v> {
         Ok((open, closed))
     }
 
+    /// The blind-index keys of the newest `index` class key (what new entries are made with).
+    fn current_index_keys(&self) -> Result<index::IndexKeys, VaultError> {
+        let (_, class_key) = self
+            .keyring
+            .current(Class::Index)
+            .ok_or(VaultError::Denied(Denial::RoleNotPermitted {
+                role: self.user.role,
+                action: "hold the index key",
+            }))?;
+        Ok(index::IndexKeys::new(class_key))
+    }
+
     /// The blind-index keys of every version of the `index` class this keyring holds,
     /// newest first.
     fn index_keys(&self) -> Vec<index::IndexKeys> {
@@ -812,14 +824,7 @@ impl<'v> Session<'v> {
         fields: &PetitionerFields,
         writes: &mut WriteSet,
     ) -> Result<(), VaultError> {
-        let (_, class_key) = self
-            .keyring
-            .current(Class::Index)
-            .ok_or(VaultError::Denied(Denial::RoleNotPermitted {
-                role: self.user.role,
-                action: "hold the index key",
-            }))?;
-        let keys = index::IndexKeys::new(class_key);
+        let keys = self.current_index_keys()?;
         let id_number = fields
             .value("id_number")
             .expect("validated petitioners have an ID");
@@ -1169,14 +1174,7 @@ impl<'v> Session<'v> {
             dry_run,
             ..Default::default()
         };
-        let (_, index_class_key) = self
-            .keyring
-            .current(Class::Index)
-            .ok_or(VaultError::Denied(Denial::RoleNotPermitted {
-                role: self.user.role,
-                action: "hold the index key",
-            }))?;
-        let keys = index::IndexKeys::new(index_class_key);
+        let keys = self.current_index_keys()?;
         // Validate every row first: the report lists all problems even in a dry run.
         let mut valid = Vec::new();
         for row in parsed.rows {
