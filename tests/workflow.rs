@@ -360,6 +360,11 @@ fn forwarding_refuses_the_accused_unit_and_strips_identity() {
     }
     assert!(json.contains("拆迁补偿款长期拖欠"), "the substance stays");
     assert!(!package.identity_included);
+    let dbg = format!("{package:?}");
+    assert!(
+        !dbg.contains("拆迁") && dbg.contains("江宁区人民政府"),
+        "Debug prints no content: {dbg}"
+    );
     assert_eq!(meta_of(&f, cid).status, Status::Forwarded);
     assert_eq!(
         meta_of(&f, cid).forwarded_to.as_deref(),

@@ -131,8 +131,9 @@ pub struct CaseFilter {
     pub warnings: bool,
 }
 
-/// A forwarding package (转送/交办): what goes to the receiving unit.
-#[derive(Debug, Clone, Serialize)]
+/// A forwarding package (转送/交办): what goes to the receiving unit. Its `Debug` prints the
+/// case number and unit only (the package can carry a petitioner's name and phone).
+#[derive(Clone, Serialize)]
 pub struct ForwardPackage {
     /// Case number.
     pub case_no: String,
@@ -154,6 +155,16 @@ pub struct ForwardPackage {
     pub petitioners: Vec<serde_json::Value>,
     /// Whether identity was included.
     pub identity_included: bool,
+}
+
+impl std::fmt::Debug for ForwardPackage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ForwardPackage")
+            .field("case_no", &self.case_no)
+            .field("to_unit", &self.to_unit)
+            .field("identity_included", &self.identity_included)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Session<'_> {
