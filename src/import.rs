@@ -229,6 +229,18 @@ fn build_row(line: u64, fields: &HashMap<&'static str, String>) -> Result<Row, S
     })
 }
 
+/// How an unknown column is reported: its header when it looks like a header (short, no
+/// digits, no '@'), else only its position — a "header" that is really data (a file without
+/// a header row, a note with a phone number in it) is never echoed.
+fn header_label(name: &str, index: usize) -> String {
+    let name = name.trim();
+    if name.chars().count() <= 20 && !name.chars().any(|c| c.is_numeric() || c == '@') {
+        name.to_owned()
+    } else {
+        format!("column {}", index + 1)
+    }
+}
+
 /// Parses a whole file. Rows with broken encoding, missing required fields or a bad
 /// channel are rejected with their line; everything else is returned for the gate to
 /// validate (ID checksum, phone form …) and import.
@@ -256,11 +268,11 @@ fn parse_csv(body: &[u8], encoding: Encoding) -> Result<Parsed, ImportError> {
         .clone();
     let mut columns = Vec::new();
     let mut unknown = Vec::new();
-    for h in headers.iter() {
+    for (i, h) in headers.iter().enumerate() {
         let name = decode_field(h, encoding).unwrap_or_default();
         let f = field_of(&name);
         if f.is_none() && !name.trim().is_empty() {
-            unknown.push(name.trim().chars().take(40).collect());
+            unknown.push(header_label(&name, i));
         }
         columns.push(f);
     }
@@ -346,7 +358,7 @@ fn parse_jsonl(body: &[u8], encoding: Encoding) -> Parsed {
         let mut fields = HashMap::new();
         for (k, v) in &obj {
             let Some(f) = field_of(k) else {
-                let k: String = k.chars().take(40).collect();
+                let k = header_label(k, parsed.unknown_columns.len());
                 if !parsed.unknown_columns.contains(&k) {
                     parsed.unknown_columns.push(k);
                 }
@@ -440,6 +452,16 @@ mod tests {
                     reason: "missing id_number".into()
                 }
             ]
+        );
+    }
+
+    #[test]
+    fn unknown_headers_that_look_like_data_are_not_echoed() {
+        let input = "姓名,身份证号,备注,联系人李四13900001111\n张三,11010519491231002X,x,y\n";
+        let p = parse(input.as_bytes(), Format::Csv, None).unwrap();
+        assert_eq!(
+            p.unknown_columns,
+            vec!["备注".to_string(), "column 4".to_string()]
         );
     }
 
