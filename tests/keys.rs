@@ -611,12 +611,91 @@ fn cli_backup_restore_check_recovery_and_exit_codes() {
         .unwrap();
     assert_eq!(out.status.code(), Some(8));
     assert!(String::from_utf8_lossy(&out.stderr).contains("rotate first"));
-    // Rotating the index class is refused, saying why.
+    // The index class rotates too; retiring its old version waits for the re-index pass.
     let out = pvault(&dir, "admin")
         .env("PVAULT_PASSPHRASE", "passphrase of admin, recovered")
         .args(["keys", "rotate", "--class", "index"])
         .output()
         .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = pvault(&dir, "admin")
+        .env("PVAULT_PASSPHRASE", "passphrase of admin, recovered")
+        .args(["keys", "retire", "--class", "index", "--version", "1"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(8));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("re-indexing"));
+}
+
+/// Rotating the index class re-indexes every petitioner and imported case under the new
+/// version and removes the old entries; search, duplicate detection and import idempotence
+/// keep working, and the old version retires.
+#[test]
+fn index_rotation_reindexes_and_the_old_version_retires() {
+    use petition_vault::import::{self, Format};
+    use petition_vault::index::Query;
+    let f = fixture();
+    let reg = unlock(&f, "reg");
+    let a = reg.add_petitioner(&new_petitioner(&PEOPLE[0])).unwrap();
+    let file = "姓名,身份证号,联系电话,标题,内容,类别\n王芳,110101199003074514,021-62345678,工资,拖欠工资,劳动社保\n";
+    let run_import = |reg: &petition_vault::Session<'_>| {
+        let parsed = import::parse(file.as_bytes(), Format::Csv, None).unwrap();
+        reg.import(parsed, false, 100, &mut |_, _| {}).unwrap()
+    };
+    assert_eq!(run_import(&reg).cases_created, 1);
+    drop(reg);
+    let entries = |f: &Fixture| f.vault.store().scan_prefix(Tree::Index, b"").unwrap().len();
+    let before = entries(&f);
+    {
+        let mut admin = unlock(&f, "admin");
+        admin.rotate(Class::Index).unwrap();
+        assert!(
+            admin.retire(Class::Index, 1).is_err(),
+            "not before the re-index pass"
+        );
+        let mut batches = 0;
+        while admin.reencrypt_batch(Class::Index, 1).unwrap().is_some() {
+            batches += 1;
+        }
+        assert!(batches >= 2);
+        admin.retire(Class::Index, 1).unwrap();
+    }
+    assert_eq!(entries(&f), before, "entries moved, not duplicated");
+    let reg = unlock(&f, "reg");
+    assert_eq!(reg.held_versions(Class::Index), vec![2]);
+    for q in [
+        Query::id_number(PEOPLE[0].id_number).unwrap(),
+        Query::phone(PEOPLE[0].phone).unwrap(),
+        Query::name(PEOPLE[0].name).unwrap(),
+        Query::id_last4(&PEOPLE[0].id_number[14..], 1949).unwrap(),
+    ] {
+        let hits = reg.find(&q).unwrap();
+        assert_eq!(
+            hits.iter().map(|v| v.id).collect::<Vec<_>>(),
+            vec![a],
+            "{q:?}"
+        );
+    }
+    assert!(matches!(
+        reg.add_petitioner(&new_petitioner(&PEOPLE[0])),
+        Err(VaultError::Duplicate { existing, .. }) if existing == a
+    ));
+    let again = run_import(&reg);
+    assert_eq!(
+        (
+            again.petitioners_created,
+            again.cases_created,
+            again.cases_skipped
+        ),
+        (0, 0, 1)
+    );
+    assert_eq!(
+        reg.find(&Query::phone("021-62345678").unwrap())
+            .unwrap()
+            .len(),
+        1
+    );
 }

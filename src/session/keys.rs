@@ -145,8 +145,6 @@ pub(crate) struct RecoveryRecord {
 }
 
 /// Why the index class is not rotated (SECURITY.md "Rotation").
-pub const INDEX_ROTATION_REFUSED: &str = "the index class is not rotated: blind-index tags are HMACs of the values under the index key, so a new index version means recomputing every tag (re-indexing), and the import-row fingerprints cannot be recomputed; rotate the data classes instead (see SECURITY.md, Rotation)";
-
 fn refused(msg: impl Into<String>) -> VaultError {
     VaultError::KeyLifecycle(msg.into())
 }
@@ -243,9 +241,6 @@ impl Session<'_> {
     /// versions stay until `reencrypt` has moved every field and `retire` removes them.
     pub fn rotate(&mut self, class: Class) -> Result<Rotation, VaultError> {
         self.require_custodian(Action::KeysRotate)?;
-        if class == Class::Index {
-            return Err(refused(INDEX_ROTATION_REFUSED));
-        }
         let version = self.keyring.versions(class).last().copied().unwrap_or(0) + 1;
         let key = ClassKey::generate()?;
         let mut writes = WriteSet::new();
@@ -303,9 +298,6 @@ impl Session<'_> {
         for class in held {
             if !rotate {
                 out.not_rotated.push((class, "not asked (--rotate)"));
-            } else if class == Class::Index {
-                out.not_rotated
-                    .push((class, "index keys are not rotated (see SECURITY.md)"));
             } else {
                 out.rotated.push(self.rotate(class)?);
             }
@@ -418,9 +410,8 @@ impl Session<'_> {
         let Some(target) = self.keyring.current_version(class) else {
             return Err(refused("this keyring holds no key of that class"));
         };
-        if class == Class::Index || self.keyring.versions(class).len() < 2 {
-            // Index keys seal no field (their tags are rebuilt only by re-indexing); with a
-            // single version held there is nothing older to move from.
+        if self.keyring.versions(class).len() < 2 {
+            // With a single version held there is nothing older to move from.
             return Ok(None);
         }
         let mut progress = match self.reencrypt_progress(class)? {
@@ -465,6 +456,16 @@ impl Session<'_> {
                 scanned += 1;
                 progress.last = id.0;
                 let mut rec = decode_record(table, &id, &bytes)?;
+                if class == Class::Index {
+                    // Index keys seal no field: re-indexing moves the record's blind-index
+                    // entries to tags under the new version.
+                    let n = self.reindex_record(table, &id, &rec, target, &mut writes)?;
+                    if n > 0 {
+                        moved += n;
+                        changed.push(id);
+                    }
+                    continue;
+                }
                 let n = self.reseal_record(table, &id, &mut rec, class, target)?;
                 if n > 0 {
                     moved += n;
@@ -557,8 +558,152 @@ impl Session<'_> {
 
     // ---- retirement --------------------------------------------------------------------
 
-    /// Fields (and case accused-unit tags) that still use `class` version `version`.
+    /// Re-indexes one record: its blind-index entries (and, for an imported case, its row
+    /// fingerprint) are written under index version `target` and removed under every other
+    /// version held. Returns how many entries moved.
+    fn reindex_record(
+        &self,
+        table: Table,
+        id: &RecordId,
+        rec: &StoredRecord,
+        target: u32,
+        writes: &mut WriteSet,
+    ) -> Result<usize, VaultError> {
+        let key_of = |v: u32| {
+            self.keyring
+                .key(Class::Index, v)
+                .map(crate::index::IndexKeys::new)
+        };
+        let new_keys =
+            key_of(target).ok_or_else(|| refused("this keyring lacks the new index key"))?;
+        let old: Vec<crate::index::IndexKeys> = self
+            .keyring
+            .versions(Class::Index)
+            .into_iter()
+            .filter(|v| *v != target)
+            .filter_map(key_of)
+            .collect();
+        let text = |tbl: Table,
+                    rid: &RecordId,
+                    r: &StoredRecord,
+                    name: &str,
+                    class: Class|
+         -> Result<Option<String>, VaultError> {
+            Ok(match r.envelope(name) {
+                Some(env) => self
+                    .open_envelope(tbl, rid, name, class, env)?
+                    .and_then(crate::crypto::SecretText::from_utf8)
+                    .map(|t| t.expose().to_owned()),
+                None => None,
+            })
+        };
+        match table {
+            Table::Petitioner => {
+                let Some(id_number) = text(table, id, rec, "id_number", Class::Identity)? else {
+                    return Ok(0); // an erased petitioner has no entries
+                };
+                let mut fields = super::PetitionerFields {
+                    values: vec![("id_number", id_number.into())],
+                    masked: Default::default(),
+                };
+                for (name, class) in [
+                    ("birth_date", Class::Identity),
+                    ("name", Class::Contact),
+                    ("phones", Class::Contact),
+                ] {
+                    if let Some(v) = text(table, id, rec, name, class)? {
+                        fields.values.push((name, v.into()));
+                    }
+                }
+                let (unique, entries) = super::index_entries(&new_keys, id, &fields);
+                writes.put(Tree::Index, unique, id.0.to_vec());
+                let moved = entries.len();
+                for key in entries {
+                    writes.put(Tree::Index, key, vec![]);
+                }
+                for keys in &old {
+                    let (unique, entries) = super::index_entries(keys, id, &fields);
+                    if self.vault.store.get(Tree::Index, &unique)?.as_deref()
+                        == Some(id.0.as_slice())
+                    {
+                        writes.delete(Tree::Index, unique);
+                    }
+                    for key in entries {
+                        writes.delete(Tree::Index, key);
+                    }
+                }
+                Ok(moved)
+            }
+            Table::Case => {
+                let meta = self.case_meta(id, rec)?;
+                let Some(first) = meta.petitioner_ids.first() else {
+                    return Ok(0);
+                };
+                let Some(prec) = self.load(Table::Petitioner, first)? else {
+                    return Ok(0);
+                };
+                let (Some(id_number), Some(title), Some(content)) = (
+                    text(
+                        Table::Petitioner,
+                        first,
+                        &prec,
+                        "id_number",
+                        Class::Identity,
+                    )?,
+                    text(table, id, rec, "title", Class::Content)?,
+                    text(table, id, rec, "content", Class::Content)?,
+                ) else {
+                    return Ok(0);
+                };
+                let input = super::import_fingerprint(
+                    &id_number,
+                    &meta.category,
+                    meta.channel,
+                    &title,
+                    &content,
+                );
+                let mut moved = 0;
+                for keys in &old {
+                    let key = crate::index::entry_key(
+                        crate::index::IndexKind::ImportRow,
+                        &keys.tag(crate::index::IndexKind::ImportRow, &input),
+                        id,
+                    );
+                    if self.vault.store.get(Tree::Index, &key)?.is_some() {
+                        writes.delete(Tree::Index, key);
+                        moved = 1;
+                    }
+                }
+                if moved > 0 {
+                    let tag = new_keys.tag(crate::index::IndexKind::ImportRow, &input);
+                    writes.put(
+                        Tree::Index,
+                        crate::index::entry_key(crate::index::IndexKind::ImportRow, &tag, id),
+                        vec![],
+                    );
+                }
+                Ok(moved)
+            }
+        }
+    }
+
+    /// Fields (and case accused-unit tags) that still use `class` version `version`. For the
+    /// index class (which seals no field): every record until a re-index pass to a newer
+    /// version has finished, then none.
     fn uses_of(&self, class: Class, version: u32) -> Result<u64, VaultError> {
+        if class == Class::Index {
+            let done = self
+                .reencrypt_progress(class)?
+                .is_some_and(|p| p.target > version && p.table >= 2);
+            if done {
+                return Ok(0);
+            }
+            let mut records = 0u64;
+            for table in TABLES {
+                records += self.vault.store.scan_prefix(tree_of(table), b"")?.len() as u64;
+            }
+            return Ok(records);
+        }
         let mut n = 0u64;
         for table in TABLES {
             for (key, bytes) in self.vault.store.scan_prefix(tree_of(table), b"")? {

@@ -825,48 +825,10 @@ impl<'v> Session<'v> {
         writes: &mut WriteSet,
     ) -> Result<(), VaultError> {
         let keys = self.current_index_keys()?;
-        let id_number = fields
-            .value("id_number")
-            .expect("validated petitioners have an ID");
-        let id_tag = keys.tag(IndexKind::IdNumber, id_number);
-        writes.put_new(Tree::Index, index::unique_key(&id_tag), id.0.to_vec());
-        writes.put(
-            Tree::Index,
-            index::entry_key(IndexKind::IdNumber, &id_tag, id),
-            vec![],
-        );
-        let year = fields
-            .value("birth_date")
-            .and_then(|d| d.get(..4))
-            .and_then(|y| y.parse().ok())
-            .unwrap_or(0);
-        let last4: String = id_number.chars().skip(14).collect();
-        let y_tag = keys.tag(
-            IndexKind::IdLast4BirthYear,
-            &index::last4_year(&last4, year),
-        );
-        writes.put(
-            Tree::Index,
-            index::entry_key(IndexKind::IdLast4BirthYear, &y_tag, id),
-            vec![],
-        );
-        if let Some(name) = fields.value("name") {
-            let tag = keys.tag(IndexKind::Name, &index::normalise_name(name));
-            writes.put(
-                Tree::Index,
-                index::entry_key(IndexKind::Name, &tag, id),
-                vec![],
-            );
-        }
-        if let Some(phones) = fields.value("phones") {
-            for phone in phones.split(',') {
-                let tag = keys.tag(IndexKind::Phone, phone);
-                writes.put(
-                    Tree::Index,
-                    index::entry_key(IndexKind::Phone, &tag, id),
-                    vec![],
-                );
-            }
+        let (unique, entries) = index_entries(&keys, id, fields);
+        writes.put_new(Tree::Index, unique, id.0.to_vec());
+        for key in entries {
+            writes.put(Tree::Index, key, vec![]);
         }
         Ok(())
     }
@@ -1249,12 +1211,12 @@ impl<'v> Session<'v> {
                 if let Some(c) = &row.case {
                     let fp = keys.tag(
                         IndexKind::ImportRow,
-                        &format!(
-                            "{id_number}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
-                            c.category,
-                            c.channel.as_str(),
+                        &import_fingerprint(
+                            &id_number,
+                            &c.category,
+                            c.channel,
                             c.title.expose(),
-                            c.content.expose()
+                            c.content.expose(),
                         ),
                     );
                     let exists = !self
@@ -2078,6 +2040,54 @@ impl PetitionerFields {
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v.expose())
     }
+}
+
+/// The blind-index keys of a petitioner under one index key: its unique ID-number key and
+/// its entries (ID number, ID last 4 + birth year, name, each phone).
+fn index_entries(
+    keys: &index::IndexKeys,
+    id: &RecordId,
+    fields: &PetitionerFields,
+) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let id_number = fields.value("id_number").unwrap_or_default();
+    let id_tag = keys.tag(IndexKind::IdNumber, id_number);
+    let mut entries = vec![index::entry_key(IndexKind::IdNumber, &id_tag, id)];
+    let year = fields
+        .value("birth_date")
+        .and_then(|d| d.get(..4))
+        .and_then(|y| y.parse().ok())
+        .unwrap_or(0);
+    let last4: String = id_number.chars().skip(14).collect();
+    let y_tag = keys.tag(
+        IndexKind::IdLast4BirthYear,
+        &index::last4_year(&last4, year),
+    );
+    entries.push(index::entry_key(IndexKind::IdLast4BirthYear, &y_tag, id));
+    if let Some(name) = fields.value("name") {
+        let tag = keys.tag(IndexKind::Name, &index::normalise_name(name));
+        entries.push(index::entry_key(IndexKind::Name, &tag, id));
+    }
+    if let Some(phones) = fields.value("phones") {
+        for phone in phones.split(',') {
+            let tag = keys.tag(IndexKind::Phone, phone);
+            entries.push(index::entry_key(IndexKind::Phone, &tag, id));
+        }
+    }
+    (index::unique_key(&id_tag), entries)
+}
+
+/// What an imported case's row fingerprint is computed over (re-running an import finds it).
+fn import_fingerprint(
+    id_number: &str,
+    category: &str,
+    channel: model::Channel,
+    title: &str,
+    content: &str,
+) -> String {
+    format!(
+        "{id_number}\u{1f}{category}\u{1f}{}\u{1f}{title}\u{1f}{content}",
+        channel.as_str()
+    )
 }
 
 /// Adds the values of one petitioner field to the known entities scrubbed from case text.
