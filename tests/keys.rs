@@ -428,6 +428,11 @@ fn erasure_leaves_no_trace_on_disk_after_compaction_and_no_index_hit() {
         .unwrap();
     assert_eq!(e.cases_scrubbed, vec![cid]);
     assert!(e.index_entries_removed >= 4);
+    // the record says it was erased, and shows nothing else of the person
+    let shown = sup.show_petitioner(pid, None).unwrap();
+    assert_eq!(shown.get("erased_by").unwrap().value.expose(), "sup");
+    assert!(shown.get("erased_at").is_some());
+    assert!(shown.get("name").is_none() && shown.get("id_number").is_none());
     use petition_vault::index::Query;
     let p = &PEOPLE[0];
     assert!(

@@ -553,6 +553,10 @@ impl<'v> Session<'v> {
                     push("created_by", m.created_by);
                     push("case_ids", join_ids(&m.case_ids));
                 }
+                if let Some(t) = self.tombstone(*id)? {
+                    push("erased_at", format_ms(t.erased_at));
+                    push("erased_by", t.erased_by);
+                }
             }
             Table::Case => {
                 let m = self.case_meta(id, rec)?;
