@@ -35,7 +35,7 @@ pub enum Command {
     /// Register and read petitioners.
     #[command(subcommand)]
     Petitioner(PetitionerCmd),
-    /// Open, read, list and assign cases.
+    /// Cases: open, read, list, assign, move through the workflow, deadlines, forwarding.
     #[command(subcommand)]
     Case(CaseCmd),
     /// Compliance: read and verify the access log.
