@@ -9,7 +9,7 @@ use crate::session::Session;
 use crate::store::{SledStore, Store, Tree, WriteSet};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Minimum passphrase length in characters.
 pub const MIN_PASSPHRASE_CHARS: usize = 8;
@@ -92,7 +92,6 @@ pub struct Vault {
     pub(crate) vault_id: [u8; 16],
     pub(crate) checkpoint_public_key: [u8; 32],
     pub(crate) options: VaultOptions,
-    pub(crate) case_counter: Mutex<()>,
     dir: Option<PathBuf>,
     loose_permissions: Vec<String>,
 }
@@ -290,7 +289,6 @@ impl Vault {
             vault_id,
             checkpoint_public_key,
             options,
-            case_counter: Mutex::new(()),
             dir,
             loose_permissions: vec![],
         };
@@ -344,7 +342,6 @@ impl Vault {
             vault_id: header.vault_id,
             checkpoint_public_key: header.checkpoint_public_key,
             options,
-            case_counter: Mutex::new(()),
             dir,
             loose_permissions: vec![],
         })
@@ -482,13 +479,8 @@ impl Vault {
 
     /// Reserves `n` consecutive case numbers. The store's counter hands each number out
     /// once, even to officers in other processes on one database; a case whose commit then
-    /// fails leaves a gap in the numbering. `_writes` is no longer written to (the counter
-    /// moved into the store) and stays only to keep the callers unchanged.
-    pub(crate) fn reserve_case_nos(
-        &self,
-        n: u64,
-        _writes: &mut WriteSet,
-    ) -> Result<Vec<String>, VaultError> {
+    /// fails leaves a gap in the numbering.
+    pub(crate) fn reserve_case_nos(&self, n: u64) -> Result<Vec<String>, VaultError> {
         let current = self.store.reserve(Tree::Meta, CASE_COUNTER_KEY, n)?;
         let year = time::OffsetDateTime::now_utc().year();
         Ok((current + 1..=current + n)

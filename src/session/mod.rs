@@ -988,12 +988,7 @@ impl<'v> Session<'v> {
             );
             self.put_record(&mut writes, Table::Petitioner, pid, &prec);
         }
-        let _guard = self
-            .vault
-            .case_counter
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let case_no = self.vault.reserve_case_nos(1, &mut writes)?.remove(0);
+        let case_no = self.vault.reserve_case_nos(1)?.remove(0);
         let rec = self.seal_case(&id, c, &known, case_no, canary)?;
         writes.put(
             Tree::Cases,
@@ -1253,14 +1248,7 @@ impl<'v> Session<'v> {
                     staged.insert(*pid, (prec, meta, known));
                 }
             }
-            let _guard = self
-                .vault
-                .case_counter
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            let numbers = self
-                .vault
-                .reserve_case_nos(new_cases.len() as u64, &mut writes)?;
+            let numbers = self.vault.reserve_case_nos(new_cases.len() as u64)?;
             let mut ids: Vec<RecordId> = staged.keys().copied().collect();
             ids.extend(matched.iter().filter(|m| !staged.contains_key(m)));
             ids.sort();
