@@ -1581,12 +1581,19 @@ impl<'v> Session<'v> {
             }
             _ => None,
         };
+        // Rows take their meta columns from the metas read above: the views need only the
+        // field classes (not a second decryption of every meta bundle).
+        let field_classes: Vec<Class> = classes
+            .iter()
+            .copied()
+            .filter(|c| *c != Class::Meta)
+            .collect();
         let mut people: BTreeMap<RecordId, RecordView> = BTreeMap::new();
         for pid in &petitioners {
             if let Some(rec) = self.load(Table::Petitioner, pid)? {
                 people.insert(
                     *pid,
-                    self.open_view(&proof, Table::Petitioner, *pid, &rec, &classes)?,
+                    self.open_view(&proof, Table::Petitioner, *pid, &rec, &field_classes)?,
                 );
             }
         }
@@ -1634,7 +1641,7 @@ impl<'v> Session<'v> {
             let Some(rec) = self.load(Table::Case, cid)? else {
                 continue;
             };
-            let view = self.open_view(&proof, Table::Case, *cid, &rec, &classes)?;
+            let view = self.open_view(&proof, Table::Case, *cid, &rec, &field_classes)?;
             let text = |name: &str| {
                 view.get(name)
                     .map(|f| f.value.expose().to_owned())
