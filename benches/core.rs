@@ -410,8 +410,66 @@ fn bench_audit(c: &mut Criterion) {
     g.finish();
 }
 
+/// Audited reads from several sessions of one process at once, with and without group
+/// commit (same run): with it, reads that commit at the same time share one flush + fsync.
+fn bench_concurrent_reads(c: &mut Criterion) {
+    let mut g = c.benchmark_group("concurrent_audited_show");
+    g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .measurement_time(MEASURE)
+        .warm_up_time(WARM_UP)
+        .throughput(Throughput::Elements(1));
+    for group_commit in [true, false] {
+        let f = fixture(VaultOptions {
+            group_commit,
+            ..VaultOptions::insecure_for_tests()
+        });
+        let ids: Vec<RecordId> = {
+            let reg = unlock(&f, "reg");
+            petitioners(11, 200)
+                .iter()
+                .map(|p| reg.add_petitioner(p).expect("add"))
+                .collect()
+        };
+        for threads in [1usize, 4, 8] {
+            let sessions: Vec<Session<'_>> = (0..threads).map(|_| unlock(&f, "reg")).collect();
+            let name = format!(
+                "{}_{threads}_threads",
+                if group_commit {
+                    "group_commit"
+                } else {
+                    "sync_each"
+                }
+            );
+            g.bench_function(name, |b| {
+                b.iter_custom(|iters| {
+                    let per = iters.div_ceil(threads as u64) as usize;
+                    let start = std::time::Instant::now();
+                    std::thread::scope(|s| {
+                        for (t, session) in sessions.iter().enumerate() {
+                            let ids = &ids;
+                            s.spawn(move || {
+                                for k in 0..per {
+                                    let id = ids[(t * 31 + k) % ids.len()];
+                                    black_box(session.show_petitioner(id, None).expect("show"));
+                                }
+                            });
+                        }
+                    });
+                    // Time per read: all threads' reads over the wall time.
+                    start
+                        .elapsed()
+                        .mul_f64(iters as f64 / (per * threads) as f64)
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
+    bench_concurrent_reads,
     bench_envelope,
     bench_unlock_default,
     bench_unlock_test,

@@ -605,6 +605,39 @@ fn concurrent_case_opens_lose_no_link() {
     assert_eq!(linked, 20, "every case is linked to the petitioner");
 }
 
+/// Sessions reading at the same time share flushes and fsyncs (group commit): every read
+/// still gets its own audit entry, in one unbroken chain, before it returns.
+#[test]
+fn concurrent_reads_each_commit_their_own_entry() {
+    let f = fixture();
+    let pid = unlock(&f, "reg")
+        .add_petitioner(&new_petitioner(&PEOPLE[0]))
+        .unwrap();
+    let readers: Vec<_> = (0..4).map(|_| unlock(&f, "reg")).collect();
+    let aud = unlock(&f, "aud");
+    let before = aud.audit_len().unwrap();
+    std::thread::scope(|s| {
+        for reader in &readers {
+            s.spawn(move || {
+                for _ in 0..25 {
+                    reader.show_petitioner(pid, None).unwrap();
+                }
+            });
+        }
+    });
+    let after = aud.audit_len().unwrap();
+    assert_eq!(after - before, 100, "one entry per read");
+    let reads = aud
+        .audit_entries(before, 100)
+        .unwrap()
+        .iter()
+        .filter(|e| e.entry.targets.contains(&pid) && e.entry.outcome == Outcome::Allowed)
+        .count();
+    assert_eq!(reads, 100);
+    let report = f.vault.verify_audit(Some(&f.audit_key), &[]).unwrap();
+    assert_eq!(report.entries, aud.audit_len().unwrap());
+}
+
 #[test]
 fn a_changed_record_is_not_overwritten() {
     let f = fixture();

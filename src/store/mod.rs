@@ -6,6 +6,7 @@
 //! applies a set of writes *and* appends one audit entry, chained onto the current head,
 //! in one atomic, durable step.
 
+mod group;
 mod pg_store;
 mod sled_store;
 

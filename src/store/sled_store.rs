@@ -1,16 +1,21 @@
 //! The sled (=0.34.7) store: one embedded database per vault folder.
 
+use super::group::GroupSync;
 use super::{AUDIT_HEAD_KEY, AuditBuilder, Store, StoreError, Tree, WriteSet};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A vault's sled database, with the folder lock that keeps other processes out.
 pub struct SledStore {
     db: sled::Db,
     trees: Vec<sled::Tree>,
     data_file: File,
+    group: GroupSync,
+    group_commit: bool,
+    syncs: AtomicU64,
     dir: PathBuf,
     // Held for the life of the store: an exclusive lock on `<vault>/LOCK`.
     _lock: File,
@@ -88,6 +93,9 @@ impl SledStore {
             db,
             trees,
             data_file,
+            group: GroupSync::default(),
+            group_commit: true,
+            syncs: AtomicU64::new(0),
             dir: dir.to_path_buf(),
             _lock: lock,
         };
@@ -106,11 +114,38 @@ impl SledStore {
         &self.dir
     }
 
+    /// Whether sessions committing at the same time share one flush + fsync (group
+    /// commit, the default). Off, every commit syncs on its own: that only serves to
+    /// measure what group commit buys (`benches/core.rs`).
+    pub fn with_group_commit(mut self, on: bool) -> SledStore {
+        self.group_commit = on;
+        self
+    }
+
+    /// Flush + fsync calls made so far (with group commit, fewer than durable commits when
+    /// sessions commit at the same time).
+    pub fn syncs(&self) -> u64 {
+        self.syncs.load(Ordering::Relaxed)
+    }
+
     /// Makes everything written so far durable: sled's flush writes and `sync_file_range`s
-    /// its log; we add an `fsync` of the data file, which also flushes the drive's cache.
-    fn make_durable(&self) -> Result<(), StoreError> {
+    /// its log; we add an `fdatasync` of the data file, which also flushes the drive's
+    /// cache and the file's size (the metadata needed to read the data back).
+    fn sync_now(&self) -> Result<(), StoreError> {
+        self.syncs.fetch_add(1, Ordering::Relaxed);
         self.db.flush().map_err(sled_err)?;
-        self.data_file.sync_all().map_err(io)
+        self.data_file.sync_data().map_err(io)
+    }
+
+    /// Returns once everything this thread committed is durable. With group commit, a
+    /// commit arriving while another's sync runs waits for the next sync, which covers
+    /// every commit that arrived meanwhile (see `store::group`).
+    fn make_durable(&self) -> Result<(), StoreError> {
+        if self.group_commit {
+            self.group.sync(|| self.sync_now())
+        } else {
+            self.sync_now()
+        }
     }
 
     fn apply(&self, writes: &WriteSet, audit: Option<&AuditBuilder<'_>>) -> Result<(), StoreError> {
