@@ -972,3 +972,25 @@ fn case_workflow_commands() {
     let text = std::fs::read_to_string(&pkg).unwrap();
     assert!(!text.contains(NAME) && !text.contains(PHONE) && text.contains("补偿款"));
 }
+
+#[test]
+fn cache_size_is_a_checked_option() {
+    let s = setup();
+    pvault(&s.dir, Some("reg"))
+        .args(["--cache-mib", "16", "case", "list"])
+        .assert()
+        .success();
+    pvault(&s.dir, Some("reg"))
+        .env("PVAULT_CACHE_MIB", "8")
+        .args(["case", "list"])
+        .assert()
+        .success();
+    for bad in ["0", "lots", "100000"] {
+        pvault(&s.dir, Some("reg"))
+            .env("PVAULT_CACHE_MIB", bad)
+            .args(["case", "list"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--cache-mib"));
+    }
+}

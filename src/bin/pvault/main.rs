@@ -102,6 +102,9 @@ fn main() -> ExitCode {
     petition_vault::hardening::harden_process();
     petition_vault::hardening::private_umask();
     let cli = Cli::parse();
+    if let Some(mib) = cli.cache_mib {
+        CACHE_BYTES.get_or_init(|| mib * 1024 * 1024);
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -111,9 +114,23 @@ fn main() -> ExitCode {
     }
 }
 
+/// The page cache `--cache-mib` / `PVAULT_CACHE_MIB` asked for, set once at start.
+static CACHE_BYTES: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
 /// Vault options: real Argon2 parameters, unless this is a test build and the test
-/// environment asks for the test-only ones.
+/// environment asks for the test-only ones; the page cache the command line asked for.
 pub fn vault_options() -> VaultOptions {
+    let options = base_options();
+    match CACHE_BYTES.get() {
+        Some(&cache_bytes) => VaultOptions {
+            cache_bytes,
+            ..options
+        },
+        None => options,
+    }
+}
+
+fn base_options() -> VaultOptions {
     #[cfg(feature = "insecure-test-kdf")]
     if std::env::var_os("PVAULT_INSECURE_TEST_KDF").is_some() {
         return VaultOptions::insecure_for_tests();
