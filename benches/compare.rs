@@ -47,6 +47,8 @@ const HEAD_LEN: usize = 80;
 const WRITE_SEED_XOR: u64 = 0x5EED_F00D;
 /// Ciphertexts the AES-GCM child keeps for its lookup and export rows.
 const AES_KEEP: usize = 20_000;
+/// ID numbers per call in the batched-lookup row.
+const LOOKUP_BATCH: usize = 100;
 
 // ---- arguments -------------------------------------------------------------------------
 
@@ -261,6 +263,11 @@ trait System {
     fn durable_write(&mut self, p: &SynthPerson) -> bool;
     /// Looks up by ID number; remembers the hit for `audited_read`.
     fn lookup(&mut self, id_number: &str) -> bool;
+    /// Looks up several ID numbers at once (the vault: one `find_any` call, one audit
+    /// entry); returns how many were found. Elsewhere one lookup after another.
+    fn lookup_batch(&mut self, id_numbers: &[String]) -> usize {
+        id_numbers.iter().filter(|id| self.lookup(id)).count()
+    }
     /// Reads the `i`-th looked-up record with an audit entry (or the baseline's equivalent).
     fn audited_read(&mut self, i: usize) -> bool;
     fn export(&mut self) -> (usize, Duration);
@@ -1010,6 +1017,15 @@ impl System for VaultRun<'_, '_> {
         }
     }
 
+    fn lookup_batch(&mut self, id_numbers: &[String]) -> usize {
+        let queries: Vec<Query> = id_numbers
+            .iter()
+            .map(|id| Query::id_number(id).expect("valid ID"))
+            .collect();
+        let found = self.reg.find_any(&queries).expect("find_any");
+        black_box(&found);
+        found.len()
+    }
     fn lookup(&mut self, id_number: &str) -> bool {
         let query = Query::id_number(id_number).expect("valid ID");
         let found = self.reg.find(&query).expect("find");
@@ -1129,6 +1145,22 @@ fn serve(
                     lat.push(format!("{:.2}", took.as_secs_f64() * 1e6));
                 }
                 format!("lat_us={}", lat.join(","))
+            }
+            "lookup_batch" => {
+                let keys: Vec<String> = (0..arg)
+                    .map(|_| {
+                        lookup_next += 1;
+                        data.samples[(lookup_next - 1) % data.samples.len()].clone()
+                    })
+                    .collect();
+                let start = Instant::now();
+                let mut n = 0;
+                for chunk in keys.chunks(LOOKUP_BATCH) {
+                    let found = sys.lookup_batch(chunk);
+                    assert_eq!(found, chunk.len(), "every sampled record is found");
+                    n += found;
+                }
+                format!("secs={} n={n}", start.elapsed().as_secs_f64())
             }
             "read" => {
                 let mut total = Duration::ZERO;
@@ -1303,6 +1335,8 @@ struct Figures {
     write_secs: f64,
     write_n: f64,
     lookups_us: Vec<f64>,
+    batch_secs: f64,
+    batch_n: f64,
     read_secs: f64,
     read_n: f64,
     export_rate: f64,
@@ -1327,6 +1361,10 @@ impl Figures {
     }
     fn write_rate(&self) -> f64 {
         Self::rate(self.write_n, self.write_secs)
+    }
+    /// Mean µs per ID number in the batched-lookup row.
+    fn batch_us(&self) -> f64 {
+        1e6 / Self::rate(self.batch_n, self.batch_secs)
     }
     fn read_rate(&self) -> f64 {
         Self::rate(self.read_n, self.read_secs)
@@ -1407,6 +1445,11 @@ fn run_parent(args: &Args) {
                     .split(',')
                     .filter_map(|v| v.parse::<f64>().ok()),
             );
+        }
+        for (c, f) in children.iter_mut().zip(fig.iter_mut()) {
+            let r = c.call(&format!("lookup_batch {}", share(args.lookups)));
+            f.batch_secs += num(&r, "secs");
+            f.batch_n += num(&r, "n");
         }
         for (c, f) in children.iter_mut().zip(fig.iter_mut()) {
             let r = c.call(&format!("read {}", share(args.reads)));
@@ -1546,6 +1589,12 @@ fn print_table(args: &Args, fig: &[Figures], wall: Duration) {
     );
     row("lookup by ID number, p50", "µs", &|x| x.pct(50), &si);
     row("lookup by ID number, p99", "µs", &|x| x.pct(99), &si);
+    row(
+        "lookup by ID number, 100 per call (d: one find_any, one audit entry), mean per ID",
+        "µs",
+        &|x| x.batch_us(),
+        &si,
+    );
     row(
         "audited read (a: durable sled write of entry+head)",
         "reads/s",
