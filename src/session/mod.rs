@@ -675,10 +675,19 @@ impl<'v> Session<'v> {
 
     /// The petitioner already registered with this ID number, if any.
     fn registered_id(&self, fields: &PetitionerFields) -> Result<Option<RecordId>, VaultError> {
+        self.registered_id_under(fields, &self.index_keys())
+    }
+
+    /// [`Session::registered_id`] with the index keys derived once by the caller.
+    fn registered_id_under(
+        &self,
+        fields: &PetitionerFields,
+        index_keys: &[index::IndexKeys],
+    ) -> Result<Option<RecordId>, VaultError> {
         let id_number = fields
             .value("id_number")
             .expect("validated petitioners have an ID");
-        for keys in self.index_keys() {
+        for keys in index_keys {
             let tag = keys.tag(IndexKind::IdNumber, id_number);
             if let Some(v) = self
                 .vault
@@ -768,7 +777,8 @@ impl<'v> Session<'v> {
         canary: bool,
     ) -> Result<(RecordId, WriteSet), VaultError> {
         let id = RecordId::random()?;
-        let (record, mut writes) = self.stage_petitioner(&id, fields, canary, vec![])?;
+        let keys = self.current_index_keys()?;
+        let (record, mut writes) = self.stage_petitioner(&id, fields, &keys, canary, vec![])?;
         writes.put(Tree::Petitioners, id.0.to_vec(), record);
         Ok((id, writes))
     }
@@ -780,6 +790,7 @@ impl<'v> Session<'v> {
         &self,
         id: &RecordId,
         fields: &PetitionerFields,
+        index_keys: &index::IndexKeys,
         canary: bool,
         case_ids: Vec<RecordId>,
     ) -> Result<(Vec<u8>, WriteSet), VaultError> {
@@ -820,27 +831,11 @@ impl<'v> Session<'v> {
         let meta = Zeroizing::new(postcard::to_stdvec(&meta).expect("bundle serialises"));
         rec.set(META_BUNDLE, seal(Class::Meta, META_BUNDLE, &meta)?);
         let mut writes = WriteSet::new();
-        self.index_petitioner(id, fields, &mut writes)?;
+        index_petitioner(index_keys, id, fields, &mut writes);
         Ok((
             postcard::to_stdvec(&rec).expect("record serialises"),
             writes,
         ))
-    }
-
-    /// The blind-index entries of a petitioner, under the current index key.
-    fn index_petitioner(
-        &self,
-        id: &RecordId,
-        fields: &PetitionerFields,
-        writes: &mut WriteSet,
-    ) -> Result<(), VaultError> {
-        let keys = self.current_index_keys()?;
-        let (unique, entries) = index_entries(&keys, id, fields);
-        writes.put_new(Tree::Index, unique, id.0.to_vec());
-        for key in entries {
-            writes.put(Tree::Index, key, vec![]);
-        }
-        Ok(())
     }
 
     /// Finds petitioners by a blind index (registrar, handler, supervisor). Results are
@@ -1149,6 +1144,7 @@ impl<'v> Session<'v> {
             ..Default::default()
         };
         let keys = self.current_index_keys()?;
+        let all_keys = self.index_keys();
         // Validate every row first: the report lists all problems even in a dry run.
         let checked: Vec<Result<ImportRow, crate::import::Rejected>> = parsed
             .rows
@@ -1188,7 +1184,9 @@ impl<'v> Session<'v> {
                             report.petitioners_merged += 1;
                             matched.push(*pid);
                             *pid
-                        } else if let Some(existing) = self.registered_id(&row.fields)? {
+                        } else if let Some(existing) =
+                            self.registered_id_under(&row.fields, &all_keys)?
+                        {
                             report.petitioners_merged += 1;
                             touched_existing.push(existing);
                             matched.push(existing);
@@ -1261,7 +1259,13 @@ impl<'v> Session<'v> {
                                 .par_iter()
                                 .map(|(pid, row)| {
                                     let case_ids = cases_of.get(pid).cloned().unwrap_or_default();
-                                    self.stage_petitioner(pid, &valid[*row].fields, false, case_ids)
+                                    self.stage_petitioner(
+                                        pid,
+                                        &valid[*row].fields,
+                                        &keys,
+                                        false,
+                                        case_ids,
+                                    )
                                 })
                                 .collect::<Result<Vec<_>, VaultError>>()
                         },
@@ -2126,6 +2130,20 @@ fn index_entries(
         }
     }
     (index::unique_key(&id_tag), entries)
+}
+
+/// Adds a petitioner's blind-index entries (under the current index key) to `writes`.
+fn index_petitioner(
+    keys: &index::IndexKeys,
+    id: &RecordId,
+    fields: &PetitionerFields,
+    writes: &mut WriteSet,
+) {
+    let (unique, entries) = index_entries(keys, id, fields);
+    writes.put_new(Tree::Index, unique, id.0.to_vec());
+    for key in entries {
+        writes.put(Tree::Index, key, vec![]);
+    }
 }
 
 /// What an imported case's row fingerprint is computed over (re-running an import finds it).
