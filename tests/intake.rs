@@ -370,3 +370,78 @@ fn import_reports_bad_rows_by_line_and_reruns_idempotently() {
     );
     assert!(f.vault.verify_audit(Some(&f.audit_key), &[]).is_ok());
 }
+
+/// Batches are sealed while the previous one commits: a petitioner registered or given a
+/// case by one batch gets more cases in the next ones, and every link lands, in file order.
+#[test]
+fn import_links_cases_across_batches_to_petitioners_of_earlier_batches() {
+    let f = fixture();
+    let reg = unlock(&f, "reg");
+    let existing = reg.add_petitioner(&new_petitioner(&PEOPLE[1])).unwrap();
+    let mut file = String::from("姓名,身份证号,联系电话,标题,内容,类别\n");
+    for row in [
+        "欧阳娜娜,11010519491231002X,13812345678,拆迁补偿一,补偿款未发放,征地拆迁",
+        "王芳,110101199003074514,021-62345678,,,",
+        "欧阳娜娜,11010519491231002X,,拆迁补偿二,欧阳娜娜的补偿款仍未发放,征地拆迁",
+        &format!("张伟,{},,工资,拖欠工资,劳动社保", PEOPLE[1].id_number),
+        "王芳,110101199003074514,,噪音,夜间施工,环境保护",
+        "欧阳娜娜,11010519491231002X,,拆迁补偿三,第三次反映,征地拆迁",
+    ] {
+        file.push_str(row);
+        file.push('\n');
+    }
+    let run = || {
+        let parsed = import::parse(file.as_bytes(), Format::Csv, None).unwrap();
+        let mut seen = Vec::new();
+        let report = reg
+            .import(parsed, false, 2, &mut |done, total| {
+                seen.push((done, total))
+            })
+            .unwrap();
+        (report, seen)
+    };
+    let (report, seen) = run();
+    assert_eq!(
+        (
+            report.petitioners_created,
+            report.petitioners_merged,
+            report.cases_created,
+            report.batches
+        ),
+        (2, 4, 5, 3)
+    );
+    assert_eq!(seen, vec![(0, 6), (2, 6), (4, 6), (6, 6)]);
+    let case_count = |id_number: &str| {
+        let hit = reg.find(&Query::id_number(id_number).unwrap()).unwrap();
+        assert_eq!(hit.len(), 1);
+        let ids = hit[0].get("case_ids").unwrap().value.expose().to_owned();
+        (hit[0].id, ids.split(',').filter(|s| !s.is_empty()).count())
+    };
+    let (ouyang, n) = case_count("11010519491231002X");
+    assert_eq!(n, 3);
+    let (wang, n) = case_count("110101199003074514");
+    assert_eq!(n, 1);
+    assert_eq!(case_count(PEOPLE[1].id_number), (existing, 1));
+    assert_eq!(reg.list_cases().unwrap().len(), 5);
+    // One audit entry per batch; each lists the petitioners it changed.
+    let aud = unlock(&f, "aud");
+    let q = petition_vault::audit::AuditQuery {
+        action: Some(petition_vault::Action::Import),
+        ..Default::default()
+    };
+    let entries: Vec<_> = aud
+        .audit_query(&q)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.entry.detail.is_none())
+        .collect();
+    assert_eq!(entries.len(), 3);
+    let has = |i: usize, id| entries[i].entry.targets.contains(&id);
+    assert!(has(0, ouyang) && has(0, wang));
+    assert!(has(1, ouyang) && has(1, existing));
+    assert!(has(2, ouyang) && has(2, wang));
+    assert!(f.vault.verify_audit(Some(&f.audit_key), &[]).is_ok());
+    // Re-running creates nothing.
+    let (again, _) = run();
+    assert_eq!((again.cases_created, again.cases_skipped), (0, 5));
+}

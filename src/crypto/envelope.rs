@@ -23,8 +23,9 @@
 //! not key-committing, and an attacker who can choose ciphertexts could otherwise make one
 //! that opens under two keys.
 
-use super::{CryptoError, DerivedKey, fill_random, hmac_sha256};
+use super::{CryptoError, HmacSha256, fill_random};
 use aes_gcm::{Aes256Gcm, KeyInit, Nonce, aead::AeadInOut};
+use hmac::Mac;
 use zeroize::Zeroizing;
 
 /// The envelope format version this build writes and reads.
@@ -107,7 +108,9 @@ impl EnvelopeHeader {
 /// The keys of one record in one class: an AES-256-GCM cipher and a commitment key.
 pub struct RecordKey {
     cipher: Aes256Gcm,
-    commit: DerivedKey,
+    /// HMAC-SHA256 keyed with the commitment key: the hashed padded-key state is computed
+    /// once per record key and cloned per envelope (wiped on drop: hmac's `zeroize`).
+    commit: HmacSha256,
     vault_id: [u8; 16],
     table: &'static str,
     record_id: [u8; 16],
@@ -149,17 +152,26 @@ impl RecordKey {
         )
         .expect("64 bytes is a valid HKDF-SHA256 output length");
         let cipher = Aes256Gcm::new_from_slice(&okm[..32]).expect("32-byte key");
-        let mut commit = [0u8; 32];
-        commit.copy_from_slice(&okm[32..]);
+        let commit = <HmacSha256 as hmac::KeyInit>::new_from_slice(&okm[32..])
+            .expect("HMAC accepts any key length");
         RecordKey {
             cipher,
-            commit: DerivedKey::from_bytes(commit),
+            commit,
             vault_id: *vault_id,
             table,
             record_id: *record_id,
             class,
             key_version,
         }
+    }
+
+    /// The key commitment `HMAC-SHA256(commit key, "pv1/commit" | nonce | AAD)`.
+    fn commitment(&self, nonce: &[u8; 12], aad: &[u8]) -> [u8; 32] {
+        let mut mac = self.commit.clone();
+        mac.update(b"pv1/commit");
+        mac.update(nonce);
+        mac.update(aad);
+        mac.finalize().into_bytes().into()
     }
 
     fn aad<'a>(&'a self, field: &'a str) -> FieldAad<'a> {
@@ -188,7 +200,7 @@ impl RecordKey {
         nonce: &[u8; 12],
     ) -> Result<Vec<u8>, CryptoError> {
         let aad = self.aad(field).encode()?;
-        let commitment = hmac_sha256(self.commit.expose(), &[b"pv1/commit", nonce, &aad]);
+        let commitment = self.commitment(nonce, &aad);
         let mut out = Vec::with_capacity(ENVELOPE_OVERHEAD + plaintext.len());
         out.push(ENVELOPE_VERSION);
         out.push(self.class);
@@ -212,7 +224,7 @@ impl RecordKey {
         }
         let nonce: [u8; 12] = envelope[6..18].try_into().expect("12 bytes");
         let aad = self.aad(field).encode()?;
-        let expected = hmac_sha256(self.commit.expose(), &[b"pv1/commit", &nonce, &aad]);
+        let expected = self.commitment(&nonce, &aad);
         if !super::ct_eq(&expected, &envelope[18..50]) {
             return Err(CryptoError::Open);
         }

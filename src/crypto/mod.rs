@@ -47,6 +47,7 @@ pub(crate) fn random_array<const N: usize>() -> Result<[u8; N], CryptoError> {
     Ok(out)
 }
 
+/// HMAC-SHA256 (its states are wiped on drop: hmac's `zeroize` feature).
 type HmacSha256 = hmac::Hmac<Sha256>;
 
 /// HMAC-SHA256 over the concatenation of `parts`.

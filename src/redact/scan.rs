@@ -663,6 +663,13 @@ pub struct Scanner {
     given_chars: HashSet<char>,
     addr_suffixes: Vec<(Vec<char>, u8)>,
     num_suffixes: Vec<Vec<char>>,
+    /// First characters of the suffixes, cue words and compound surnames (sorted): a
+    /// position whose character is not among them cannot start one, so the lists are
+    /// not walked there.
+    addr_suffix_first: Vec<char>,
+    num_suffix_first: Vec<char>,
+    name_cue_first: Vec<char>,
+    compound_surname_first: Vec<char>,
 }
 
 impl fmt::Debug for Scanner {
@@ -747,13 +754,28 @@ fn starts_with_str(chars: &[char], pos: usize, pat: &str) -> bool {
         .all(|(i, c)| chars.get(i) == Some(&c))
 }
 
+/// The sorted, deduplicated first characters of `words`.
+fn first_chars<'a>(words: impl IntoIterator<Item = &'a str>) -> Vec<char> {
+    let mut out: Vec<char> = words.into_iter().filter_map(|w| w.chars().next()).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Can a word whose first character is in `firsts` start at `chars[pos]`?
+fn may_start(firsts: &[char], chars: &[char], pos: usize) -> bool {
+    chars
+        .get(pos)
+        .is_some_and(|c| firsts.binary_search(c).is_ok())
+}
+
 fn find_all(hay: &[char], needle: &[char]) -> Vec<usize> {
     let mut out = Vec::new();
     if needle.is_empty() || needle.len() > hay.len() {
         return out;
     }
     for i in 0..=hay.len() - needle.len() {
-        if hay[i..i + needle.len()] == *needle {
+        if hay[i] == needle[0] && hay[i..i + needle.len()] == *needle {
             out.push(i);
         }
     }
@@ -787,6 +809,10 @@ impl Scanner {
             re_alnum: re(r"[0-9A-Za-z]+"),
             surnames: SINGLE_SURNAMES.chars().collect(),
             given_chars: GIVEN_CHARS.chars().collect(),
+            addr_suffix_first: first_chars(ADDR_SUFFIXES.iter().map(|(s, _)| *s)),
+            num_suffix_first: first_chars(NUM_SUFFIXES.iter().copied()),
+            name_cue_first: first_chars(NAME_CUES.iter().copied()),
+            compound_surname_first: first_chars(COMPOUND_SURNAMES.iter().copied()),
             addr_suffixes,
             num_suffixes,
         }
@@ -1042,6 +1068,7 @@ impl Scanner {
 
     fn surname_len(&self, chars: &[char]) -> Option<usize> {
         if chars.len() >= 2
+            && may_start(&self.compound_surname_first, chars, 0)
             && COMPOUND_SURNAMES
                 .iter()
                 .any(|c| starts_with_str(chars, 0, c))
@@ -1250,6 +1277,9 @@ impl Scanner {
         }
         // R3: cue words followed by a name
         for at in 0..chars.len() {
+            if !may_start(&self.name_cue_first, chars, at) {
+                continue;
+            }
             for cue in NAME_CUES.iter().filter(|c| starts_with_str(chars, at, c)) {
                 let mut s = at + cue.chars().count();
                 while s < chars.len()
@@ -1270,6 +1300,9 @@ impl Scanner {
     // --------------------------------------------------------- addresses --
 
     fn match_addr_suffix(&self, chars: &[char], pos: usize) -> Option<(usize, u8)> {
+        if !may_start(&self.addr_suffix_first, chars, pos) {
+            return None;
+        }
         self.addr_suffixes
             .iter()
             .find(|(s, _)| starts_with_at(chars, pos, s))
@@ -1277,6 +1310,9 @@ impl Scanner {
     }
 
     fn match_num_suffix(&self, chars: &[char], pos: usize) -> Option<usize> {
+        if !may_start(&self.num_suffix_first, chars, pos) {
+            return None;
+        }
         self.num_suffixes
             .iter()
             .find(|s| starts_with_at(chars, pos, s))

@@ -53,6 +53,16 @@ impl StoredRecord {
     }
 }
 
+/// Seals a bundle (postcard of `value`) with a record's class subkey.
+fn seal_bundle_with<T: Serialize>(
+    key: &RecordKey,
+    name: &str,
+    value: &T,
+) -> Result<Vec<u8>, VaultError> {
+    let bytes = Zeroizing::new(postcard::to_stdvec(value).expect("bundle serialises"));
+    Ok(key.seal(name, &bytes)?)
+}
+
 fn tree_of(table: Table) -> Tree {
     match table {
         Table::Petitioner => Tree::Petitioners,
@@ -281,10 +291,7 @@ impl<'v> Session<'v> {
         name: &str,
         value: &T,
     ) -> Result<Vec<u8>, VaultError> {
-        let bytes = Zeroizing::new(postcard::to_stdvec(value).expect("bundle serialises"));
-        Ok(self
-            .current_record_key(table, id, class)?
-            .seal(name, &bytes)?)
+        seal_bundle_with(&self.current_record_key(table, id, class)?, name, value)
     }
 
     /// Opens one envelope of a record. The header must name the class the field belongs to;
@@ -668,10 +675,19 @@ impl<'v> Session<'v> {
 
     /// The petitioner already registered with this ID number, if any.
     fn registered_id(&self, fields: &PetitionerFields) -> Result<Option<RecordId>, VaultError> {
+        self.registered_id_under(fields, &self.index_keys())
+    }
+
+    /// [`Session::registered_id`] with the index keys derived once by the caller.
+    fn registered_id_under(
+        &self,
+        fields: &PetitionerFields,
+        index_keys: &[index::IndexKeys],
+    ) -> Result<Option<RecordId>, VaultError> {
         let id_number = fields
             .value("id_number")
             .expect("validated petitioners have an ID");
-        for keys in self.index_keys() {
+        for keys in index_keys {
             let tag = keys.tag(IndexKind::IdNumber, id_number);
             if let Some(v) = self
                 .vault
@@ -760,81 +776,66 @@ impl<'v> Session<'v> {
         fields: &PetitionerFields,
         canary: bool,
     ) -> Result<(RecordId, WriteSet), VaultError> {
-        let (id, mut rec, meta, mut writes) = self.stage_petitioner(fields, canary)?;
-        rec.set(
-            META_BUNDLE,
-            self.seal_bundle(Table::Petitioner, &id, Class::Meta, META_BUNDLE, &meta)?,
-        );
-        writes.put(
-            Tree::Petitioners,
-            id.0.to_vec(),
-            postcard::to_stdvec(&rec).expect("record serialises"),
-        );
+        let id = RecordId::random()?;
+        let keys = self.current_index_keys()?;
+        let (record, mut writes) = self.stage_petitioner(&id, fields, &keys, canary, vec![])?;
+        writes.put(Tree::Petitioners, id.0.to_vec(), record);
         Ok((id, writes))
     }
 
-    /// A new petitioner's sealed fields and index writes; its meta is sealed by the caller
-    /// (an import adds case links first).
+    /// A new petitioner's stored record (fields, masked bundle, meta linking `case_ids`)
+    /// and its index writes. Pure apart from the nonces: an import stages rows in parallel.
+    /// Each class subkey of the record is derived once and serves all its envelopes.
     fn stage_petitioner(
         &self,
+        id: &RecordId,
         fields: &PetitionerFields,
+        index_keys: &index::IndexKeys,
         canary: bool,
-    ) -> Result<(RecordId, StoredRecord, PetitionerMeta, WriteSet), VaultError> {
-        let id = RecordId::random()?;
+        case_ids: Vec<RecordId>,
+    ) -> Result<(Vec<u8>, WriteSet), VaultError> {
         let mut rec = StoredRecord {
             format: 1,
-            envelopes: vec![],
+            envelopes: Vec::with_capacity(fields.values.len() + 2),
             loaded: None,
         };
-        let mut keys: BTreeMap<Class, RecordKey> = BTreeMap::new();
+        let mut keys: Vec<(Class, RecordKey)> = Vec::with_capacity(4);
+        let mut seal = |class: Class, name: &str, bytes: &[u8]| -> Result<Vec<u8>, VaultError> {
+            let k = match keys.iter().position(|(c, _)| *c == class) {
+                Some(k) => k,
+                None => {
+                    let key = self.current_record_key(Table::Petitioner, id, class)?;
+                    keys.push((class, key));
+                    keys.len() - 1
+                }
+            };
+            Ok(keys[k].1.seal(name, bytes)?)
+        };
         for (name, value) in &fields.values {
             let spec = PETITIONER_FIELDS
                 .iter()
                 .find(|s| s.name == *name)
                 .expect("known field");
-            if let std::collections::btree_map::Entry::Vacant(slot) = keys.entry(spec.class) {
-                slot.insert(self.current_record_key(Table::Petitioner, &id, spec.class)?);
-            }
-            rec.set(
-                name,
-                keys[&spec.class].seal(name, value.expose().as_bytes())?,
-            );
+            let env = seal(spec.class, name, value.expose().as_bytes())?;
+            rec.envelopes.push(((*name).to_owned(), env));
         }
-        rec.set(
-            MASKED_BUNDLE,
-            self.seal_bundle(
-                Table::Petitioner,
-                &id,
-                Class::Masked,
-                MASKED_BUNDLE,
-                &fields.masked,
-            )?,
-        );
+        let masked =
+            Zeroizing::new(postcard::to_stdvec(&fields.masked).expect("bundle serialises"));
+        rec.set(MASKED_BUNDLE, seal(Class::Masked, MASKED_BUNDLE, &masked)?);
         let meta = PetitionerMeta {
             created_at: now_ms(),
             created_by: self.user.name.clone(),
-            case_ids: vec![],
+            case_ids,
             canary,
         };
+        let meta = Zeroizing::new(postcard::to_stdvec(&meta).expect("bundle serialises"));
+        rec.set(META_BUNDLE, seal(Class::Meta, META_BUNDLE, &meta)?);
         let mut writes = WriteSet::new();
-        self.index_petitioner(&id, fields, &mut writes)?;
-        Ok((id, rec, meta, writes))
-    }
-
-    /// The blind-index entries of a petitioner, under the current index key.
-    fn index_petitioner(
-        &self,
-        id: &RecordId,
-        fields: &PetitionerFields,
-        writes: &mut WriteSet,
-    ) -> Result<(), VaultError> {
-        let keys = self.current_index_keys()?;
-        let (unique, entries) = index_entries(&keys, id, fields);
-        writes.put_new(Tree::Index, unique, id.0.to_vec());
-        for key in entries {
-            writes.put(Tree::Index, key, vec![]);
-        }
-        Ok(())
+        index_petitioner(index_keys, id, fields, &mut writes);
+        Ok((
+            postcard::to_stdvec(&rec).expect("record serialises"),
+            writes,
+        ))
     }
 
     /// Finds petitioners by a blind index (registrar, handler, supervisor). Results are
@@ -989,7 +990,7 @@ impl<'v> Session<'v> {
             self.put_record(&mut writes, Table::Petitioner, pid, &prec);
         }
         let case_no = self.vault.reserve_case_nos(1)?.remove(0);
-        let rec = self.seal_case(&id, c, &known, case_no, canary)?;
+        let rec = self.seal_case(&id, c, &c.petitioners, &known, case_no, canary)?;
         writes.put(
             Tree::Cases,
             id.0.to_vec(),
@@ -1046,6 +1047,7 @@ impl<'v> Session<'v> {
         &self,
         id: &RecordId,
         c: &NewCase,
+        petitioners: &[RecordId],
         known: &KnownEntities,
         case_no: String,
         canary: bool,
@@ -1085,7 +1087,7 @@ impl<'v> Session<'v> {
             channel: c.channel,
             status: crate::workflow::Status::Registered,
             received_at: now_ms(),
-            petitioner_ids: c.petitioners.clone(),
+            petitioner_ids: petitioners.to_vec(),
             assigned_to: None,
             accused_unit_tag: c
                 .accused_unit
@@ -1120,6 +1122,11 @@ impl<'v> Session<'v> {
     /// batches of `batch_size` rows — one transaction, one fsync and one audit entry listing
     /// every id per batch. Re-running the same file creates nothing twice: petitioners are
     /// unique by ID number and each imported case leaves a keyed fingerprint of its row.
+    ///
+    /// Validation and sealing (scrubbing, encryption, index tags) are pure and run in
+    /// parallel, with results kept in input order; which row merges into which petitioner
+    /// is decided sequentially. A batch is sealed while the previous one commits; a batch's
+    /// changes to records the previous one wrote are read only once that commit is durable.
     pub fn import(
         &self,
         parsed: crate::import::Parsed,
@@ -1127,6 +1134,7 @@ impl<'v> Session<'v> {
         batch_size: usize,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<ImportReport, VaultError> {
+        use rayon::prelude::*;
         self.require(Action::Import)?;
         let total = parsed.rows.len() + parsed.rejected.len();
         let mut report = ImportReport {
@@ -1136,165 +1144,214 @@ impl<'v> Session<'v> {
             ..Default::default()
         };
         let keys = self.current_index_keys()?;
+        let all_keys = self.index_keys();
         // Validate every row first: the report lists all problems even in a dry run.
-        let mut valid = Vec::new();
-        for row in parsed.rows {
-            let fields = match validate_petitioner(&row.petitioner) {
-                Ok(f) => f,
-                Err(e) => {
-                    report.rejected.push(crate::import::Rejected {
-                        line: row.line,
-                        reason: reason_of(&e),
-                    });
-                    continue;
-                }
-            };
-            if let Some(c) = &row.case {
-                let probe = NewCase {
-                    petitioners: vec![RecordId([0; 16])],
-                    title: c.title.clone(),
-                    category: c.category.clone(),
-                    channel: c.channel,
-                    content: c.content.clone(),
-                    demands: c.demands.clone(),
-                    accused_unit: c.accused_unit.clone(),
-                    is_accusation: c.is_accusation,
-                };
-                if let Err(e) = validate_case(&probe) {
-                    report.rejected.push(crate::import::Rejected {
-                        line: row.line,
-                        reason: reason_of(&e),
-                    });
-                    continue;
-                }
+        let checked: Vec<Result<ImportRow, crate::import::Rejected>> = parsed
+            .rows
+            .into_par_iter()
+            .map(|row| validate_import_row(row, &keys))
+            .collect();
+        let mut valid = Vec::with_capacity(checked.len());
+        for row in checked {
+            match row {
+                Ok(row) => valid.push(row),
+                Err(rejected) => report.rejected.push(rejected),
             }
-            valid.push((row, fields));
         }
         report.rejected.sort_by_key(|r| r.line);
-        let mut in_file: BTreeMap<String, RecordId> = BTreeMap::new();
-        let mut seen_rows: std::collections::BTreeSet<[u8; 16]> = Default::default();
+        // ID number -> petitioner; petitioner registered by this import -> its row.
+        let mut in_file: std::collections::HashMap<String, RecordId> = Default::default();
+        let mut created: std::collections::HashMap<RecordId, usize> = Default::default();
+        let mut seen_rows: std::collections::HashSet<[u8; 16]> = Default::default();
         let mut done = report.rejected.len();
         progress(done, total);
         let mut touched_existing = Vec::new();
-        for batch in valid.chunks(batch_size.max(1)) {
-            let mut staged: BTreeMap<RecordId, (StoredRecord, PetitionerMeta, KnownEntities)> =
-                BTreeMap::new();
-            let mut writes = WriteSet::new();
-            let mut new_cases: Vec<(RecordId, &crate::import::RowCase, RecordId, [u8; 16])> =
-                Vec::new();
-            let mut matched: Vec<RecordId> = Vec::new();
-            for (row, fields) in batch {
-                let id_number = fields.value("id_number").expect("validated").to_owned();
-                let pid = if let Some(pid) = in_file.get(&id_number) {
-                    report.petitioners_merged += 1;
-                    matched.push(*pid);
-                    *pid
-                } else if let Some(existing) = self.registered_id(fields)? {
-                    report.petitioners_merged += 1;
-                    touched_existing.push(existing);
-                    matched.push(existing);
-                    in_file.insert(id_number.clone(), existing);
-                    existing
-                } else {
-                    let (pid, rec, meta, index_writes) = self.stage_petitioner(fields, false)?;
-                    let mut known = KnownEntities::default();
-                    for (name, v) in &fields.values {
-                        push_known(&mut known, name, v.expose());
+        let batch_size = batch_size.max(1);
+        std::thread::scope(|scope| -> Result<(), VaultError> {
+            // The commit in flight, if any.
+            let mut pending: Option<PendingCommit<'_>> = None;
+            let outcome = (|| -> Result<(), VaultError> {
+                for (b, batch) in valid.chunks(batch_size).enumerate() {
+                    let base = b * batch_size;
+                    // Decide, in file order, which petitioner each row belongs to and which
+                    // cases are new. Rows of the batch in flight are already in the maps.
+                    let mut new_pets: Vec<(RecordId, usize)> = Vec::new();
+                    let mut new_cases: Vec<(RecordId, usize, RecordId)> = Vec::new();
+                    let mut matched: Vec<RecordId> = Vec::new();
+                    for (i, row) in batch.iter().enumerate() {
+                        let id_number = row.fields.value("id_number").expect("validated");
+                        let pid = if let Some(pid) = in_file.get(id_number) {
+                            report.petitioners_merged += 1;
+                            matched.push(*pid);
+                            *pid
+                        } else if let Some(existing) =
+                            self.registered_id_under(&row.fields, &all_keys)?
+                        {
+                            report.petitioners_merged += 1;
+                            touched_existing.push(existing);
+                            matched.push(existing);
+                            in_file.insert(id_number.to_owned(), existing);
+                            existing
+                        } else {
+                            let pid = RecordId::random()?;
+                            new_pets.push((pid, base + i));
+                            report.petitioners_created += 1;
+                            in_file.insert(id_number.to_owned(), pid);
+                            created.insert(pid, base + i);
+                            pid
+                        };
+                        if let Some((_, fp)) = &row.case {
+                            let exists = !self
+                                .vault
+                                .store
+                                .scan_prefix(Tree::Index, &index::prefix(IndexKind::ImportRow, fp))?
+                                .is_empty();
+                            if exists || !seen_rows.insert(*fp) {
+                                report.cases_skipped += 1;
+                                continue;
+                            }
+                            new_cases.push((pid, base + i, RecordId::random()?));
+                        }
                     }
-                    staged.insert(pid, (rec, meta, known));
-                    writes.extend(index_writes);
-                    report.petitioners_created += 1;
-                    in_file.insert(id_number.clone(), pid);
-                    pid
-                };
-                if let Some(c) = &row.case {
-                    let fp = keys.tag(
-                        IndexKind::ImportRow,
-                        &import_fingerprint(
-                            &id_number,
-                            &c.category,
-                            c.channel,
-                            c.title.expose(),
-                            c.content.expose(),
-                        ),
-                    );
-                    let exists = !self
-                        .vault
-                        .store
-                        .scan_prefix(Tree::Index, &index::prefix(IndexKind::ImportRow, &fp))?
-                        .is_empty();
-                    if exists || !seen_rows.insert(fp) {
-                        report.cases_skipped += 1;
+                    if dry_run {
+                        report.cases_created += new_cases.len();
+                        done += batch.len();
+                        progress(done, total);
                         continue;
                     }
-                    new_cases.push((pid, c, RecordId::random()?, fp));
+                    // Each petitioner's new cases, in file order.
+                    let mut cases_of: BTreeMap<RecordId, Vec<RecordId>> = BTreeMap::new();
+                    for (pid, _, cid) in &new_cases {
+                        cases_of.entry(*pid).or_default().push(*cid);
+                    }
+                    let registering: std::collections::HashSet<RecordId> =
+                        new_pets.iter().map(|(pid, _)| *pid).collect();
+                    // The values scrubbed from each petitioner's case text: from the row that
+                    // registers it in this import, else from the vault (imports never change a
+                    // petitioner's fields, so the batch in flight does not matter here).
+                    let known: BTreeMap<RecordId, KnownEntities> = cases_of
+                        .keys()
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .into_par_iter()
+                        .map(|pid| {
+                            let mut known = KnownEntities::default();
+                            match created.get(&pid) {
+                                Some(row) => {
+                                    for (name, v) in &valid[*row].fields.values {
+                                        push_known(&mut known, name, v.expose());
+                                    }
+                                }
+                                None => {
+                                    let prec = self
+                                        .load(Table::Petitioner, &pid)?
+                                        .ok_or(VaultError::NotFound(pid))?;
+                                    self.collect_known(&pid, &prec, &mut known)?;
+                                }
+                            }
+                            Ok((pid, known))
+                        })
+                        .collect::<Result<_, VaultError>>()?;
+                    let numbers = self.vault.reserve_case_nos(new_cases.len() as u64)?;
+                    let (pets, cases) = rayon::join(
+                        || {
+                            new_pets
+                                .par_iter()
+                                .map(|(pid, row)| {
+                                    let case_ids = cases_of.get(pid).cloned().unwrap_or_default();
+                                    self.stage_petitioner(
+                                        pid,
+                                        &valid[*row].fields,
+                                        &keys,
+                                        false,
+                                        case_ids,
+                                    )
+                                })
+                                .collect::<Result<Vec<_>, VaultError>>()
+                        },
+                        || {
+                            new_cases
+                                .par_iter()
+                                .zip(numbers)
+                                .map(|((pid, row, cid), case_no)| {
+                                    let (case, _) = valid[*row].case.as_ref().expect("has a case");
+                                    let rec = self.seal_case(
+                                        cid,
+                                        case,
+                                        std::slice::from_ref(pid),
+                                        &known[pid],
+                                        case_no,
+                                        false,
+                                    )?;
+                                    Ok(postcard::to_stdvec(&rec).expect("record serialises"))
+                                })
+                                .collect::<Result<Vec<_>, VaultError>>()
+                        },
+                    );
+                    let (pets, cases) = (pets?, cases?);
+                    drop(known);
+                    // Petitioners written before this batch that get cases: read them only
+                    // once the batch in flight is durable (it may have written them).
+                    finish(pending.take(), &mut report, &mut done, total, progress)?;
+                    let mut writes = WriteSet::new();
+                    let mut ids: Vec<RecordId> = Vec::new();
+                    for ((pid, _), (record, index_writes)) in new_pets.iter().zip(pets) {
+                        writes.extend(index_writes);
+                        writes.put(Tree::Petitioners, pid.0.to_vec(), record);
+                        ids.push(*pid);
+                    }
+                    for ((_, row, cid), record) in new_cases.iter().zip(cases) {
+                        let (_, fp) = valid[*row].case.as_ref().expect("has a case");
+                        writes.put(Tree::Cases, cid.0.to_vec(), record);
+                        writes.put(
+                            Tree::Index,
+                            index::entry_key(IndexKind::ImportRow, fp, cid),
+                            vec![],
+                        );
+                    }
+                    for (pid, case_ids) in &cases_of {
+                        if registering.contains(pid) {
+                            continue;
+                        }
+                        let mut prec = self
+                            .load(Table::Petitioner, pid)?
+                            .ok_or(VaultError::NotFound(*pid))?;
+                        let mut meta = self.petitioner_meta(pid, &prec)?;
+                        meta.case_ids.extend(case_ids);
+                        prec.set(
+                            META_BUNDLE,
+                            self.seal_bundle(
+                                Table::Petitioner,
+                                pid,
+                                Class::Meta,
+                                META_BUNDLE,
+                                &meta,
+                            )?,
+                        );
+                        self.put_record(&mut writes, Table::Petitioner, pid, &prec);
+                        ids.push(*pid);
+                    }
+                    ids.extend(matched);
+                    ids.sort();
+                    ids.dedup();
+                    ids.extend(new_cases.iter().map(|(_, _, cid)| *cid));
+                    let mut e = self.entry(Action::Import, Outcome::Allowed, None);
+                    e.targets = ids;
+                    e.requested = vec![format!("import:batch:{}", b + 1)];
+                    let handle = scope.spawn(move || self.commit(&writes, &e).map(|_| ()));
+                    pending = Some(PendingCommit {
+                        handle,
+                        rows: batch.len(),
+                        cases: new_cases.len(),
+                    });
                 }
-            }
-            if dry_run {
-                report.cases_created += new_cases.len();
-                done += batch.len();
-                progress(done, total);
-                continue;
-            }
-            // Existing petitioners that get a case are staged too (their meta changes).
-            for (pid, _, _, _) in &new_cases {
-                if !staged.contains_key(pid) {
-                    let prec = self
-                        .load(Table::Petitioner, pid)?
-                        .ok_or(VaultError::NotFound(*pid))?;
-                    let meta = self.petitioner_meta(pid, &prec)?;
-                    let mut known = KnownEntities::default();
-                    self.collect_known(pid, &prec, &mut known)?;
-                    staged.insert(*pid, (prec, meta, known));
-                }
-            }
-            let numbers = self.vault.reserve_case_nos(new_cases.len() as u64)?;
-            let mut ids: Vec<RecordId> = staged.keys().copied().collect();
-            ids.extend(matched.iter().filter(|m| !staged.contains_key(m)));
-            ids.sort();
-            ids.dedup();
-            for ((pid, c, cid, fp), case_no) in new_cases.iter().zip(numbers) {
-                let (_, meta, known) = staged.get_mut(pid).expect("staged above");
-                let case = NewCase {
-                    petitioners: vec![*pid],
-                    title: c.title.clone(),
-                    category: c.category.clone(),
-                    channel: c.channel,
-                    content: c.content.clone(),
-                    demands: c.demands.clone(),
-                    accused_unit: c.accused_unit.clone(),
-                    is_accusation: c.is_accusation,
-                };
-                let rec = self.seal_case(cid, &case, known, case_no, false)?;
-                meta.case_ids.push(*cid);
-                writes.put(
-                    Tree::Cases,
-                    cid.0.to_vec(),
-                    postcard::to_stdvec(&rec).expect("record serialises"),
-                );
-                writes.put(
-                    Tree::Index,
-                    index::entry_key(IndexKind::ImportRow, fp, cid),
-                    vec![],
-                );
-                ids.push(*cid);
-            }
-            for (pid, (mut rec, meta, _)) in staged {
-                rec.set(
-                    META_BUNDLE,
-                    self.seal_bundle(Table::Petitioner, &pid, Class::Meta, META_BUNDLE, &meta)?,
-                );
-                self.put_record(&mut writes, Table::Petitioner, &pid, &rec);
-            }
-            let mut e = self.entry(Action::Import, Outcome::Allowed, None);
-            e.targets = ids;
-            e.requested = vec![format!("import:batch:{}", report.batches + 1)];
-            self.commit(&writes, &e)?;
-            report.cases_created += new_cases.len();
-            report.batches += 1;
-            done += batch.len();
-            progress(done, total);
-        }
+                Ok(())
+            })();
+            // A failed commit is the first thing that went wrong: it is reported even when
+            // sealing the next batch failed meanwhile.
+            let committed = finish(pending.take(), &mut report, &mut done, total, progress);
+            committed.and(outcome)
+        })?;
         if dry_run {
             let mut e = self.entry(Action::Import, Outcome::Allowed, Some("dry_run"));
             e.targets = touched_existing;
@@ -2075,6 +2132,20 @@ fn index_entries(
     (index::unique_key(&id_tag), entries)
 }
 
+/// Adds a petitioner's blind-index entries (under the current index key) to `writes`.
+fn index_petitioner(
+    keys: &index::IndexKeys,
+    id: &RecordId,
+    fields: &PetitionerFields,
+    writes: &mut WriteSet,
+) {
+    let (unique, entries) = index_entries(keys, id, fields);
+    writes.put_new(Tree::Index, unique, id.0.to_vec());
+    for key in entries {
+        writes.put(Tree::Index, key, vec![]);
+    }
+}
+
 /// What an imported case's row fingerprint is computed over (re-running an import finds it).
 fn import_fingerprint(
     id_number: &str,
@@ -2111,6 +2182,79 @@ fn reason_of(e: &VaultError) -> String {
         VaultError::Invalid(v) => format!("invalid {}: {}", v.field, v.rule),
         other => other.to_string(),
     }
+}
+
+/// A validated import row: the petitioner's fields and, when the row has one, its case
+/// with the keyed fingerprint of the row.
+struct ImportRow {
+    fields: PetitionerFields,
+    case: Option<(NewCase, [u8; 16])>,
+}
+
+/// Validates one import row; the rejection names the line and the rule, never a value.
+fn validate_import_row(
+    row: crate::import::Row,
+    keys: &index::IndexKeys,
+) -> Result<ImportRow, crate::import::Rejected> {
+    let line = row.line;
+    let reject = |e: VaultError| crate::import::Rejected {
+        line,
+        reason: reason_of(&e),
+    };
+    let fields = validate_petitioner(&row.petitioner).map_err(reject)?;
+    let case = match row.case {
+        Some(c) => {
+            let case = NewCase {
+                petitioners: vec![],
+                title: c.title,
+                category: c.category,
+                channel: c.channel,
+                content: c.content,
+                demands: c.demands,
+                accused_unit: c.accused_unit,
+                is_accusation: c.is_accusation,
+            };
+            validate_case_fields(&case).map_err(reject)?;
+            let fp = keys.tag(
+                IndexKind::ImportRow,
+                &import_fingerprint(
+                    fields.value("id_number").expect("validated"),
+                    &case.category,
+                    case.channel,
+                    case.title.expose(),
+                    case.content.expose(),
+                ),
+            );
+            Some((case, fp))
+        }
+        None => None,
+    };
+    Ok(ImportRow { fields, case })
+}
+
+/// An import batch whose transaction is committing on another thread.
+struct PendingCommit<'scope> {
+    handle: std::thread::ScopedJoinHandle<'scope, Result<(), VaultError>>,
+    rows: usize,
+    cases: usize,
+}
+
+/// Waits for the batch in flight, if any, and counts it in the report once it is durable.
+fn finish(
+    pending: Option<PendingCommit<'_>>,
+    report: &mut ImportReport,
+    done: &mut usize,
+    total: usize,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<(), VaultError> {
+    if let Some(p) = pending {
+        p.handle.join().expect("the commit thread does not panic")?;
+        report.cases_created += p.cases;
+        report.batches += 1;
+        *done += p.rows;
+        progress(*done, total);
+    }
+    Ok(())
 }
 
 /// What an import did.
@@ -2225,10 +2369,18 @@ fn validate_petitioner(p: &NewPetitioner) -> Result<PetitionerFields, VaultError
 pub const MAX_TEXT_CHARS: usize = 100_000;
 
 fn validate_case(c: &NewCase) -> Result<(), VaultError> {
-    let invalid = |field, rule| Err(VaultError::Invalid(model::ValidationError { field, rule }));
     if c.petitioners.is_empty() {
-        return invalid("petitioner", "a case needs at least one --petitioner ID");
+        return Err(VaultError::Invalid(model::ValidationError {
+            field: "petitioner",
+            rule: "a case needs at least one --petitioner ID",
+        }));
     }
+    validate_case_fields(c)
+}
+
+/// The checks of a case's own fields (an import row's petitioner is the row's).
+fn validate_case_fields(c: &NewCase) -> Result<(), VaultError> {
+    let invalid = |field, rule| Err(VaultError::Invalid(model::ValidationError { field, rule }));
     if c.title.expose().trim().is_empty() {
         return invalid("title", "must not be empty");
     }
