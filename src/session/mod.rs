@@ -96,6 +96,12 @@ pub struct Session<'v> {
     vault: &'v Vault,
     user: UserRecord,
     keyring: Keyring,
+    /// One HKDF per class key held, extracted at unlock: record subkeys are derived from
+    /// these (the same keys [`RecordKey::derive`] gives, with less work per record).
+    derivers: BTreeMap<(Class, u32), crypto::SubkeyDeriver>,
+    /// The keyed tag of this user's unit under each meta key version held: the accusation
+    /// firewall compares every case it checks against it.
+    my_unit_tags: BTreeMap<u32, [u8; 32]>,
     signing: Option<ed25519_dalek::SigningKey>,
     session_id: [u8; 8],
 }
@@ -164,13 +170,33 @@ impl<'v> Session<'v> {
         session_id: [u8; 8],
     ) -> Self {
         let signing = keyring.signing_key();
-        Session {
+        let derivers = keyring
+            .class_keys()
+            .map(|(c, v, k)| ((c, v), crypto::SubkeyDeriver::new(k)))
+            .collect();
+        let mut session = Session {
             vault,
             user,
             keyring,
+            derivers,
+            my_unit_tags: BTreeMap::new(),
             signing,
             session_id,
+        };
+        if let Some(unit) = session.user.unit.clone() {
+            let versions: Vec<u32> = session
+                .keyring
+                .class_keys()
+                .filter(|(c, _, _)| *c == Class::Meta)
+                .map(|(_, v, _)| v)
+                .collect();
+            for v in versions {
+                if let Some(tag) = session.unit_tag(&unit, v) {
+                    session.my_unit_tags.insert(v, tag);
+                }
+            }
         }
+        session
     }
 
     /// The user's name.
@@ -274,9 +300,7 @@ impl<'v> Session<'v> {
         class: Class,
         version: u32,
     ) -> Option<RecordKey> {
-        let key = self.keyring.key(class, version)?;
-        Some(RecordKey::derive(
-            key,
+        Some(self.derivers.get(&(class, version))?.derive(
             &self.vault.vault_id,
             table.as_str(),
             &id.0,
@@ -433,9 +457,10 @@ impl<'v> Session<'v> {
 
     fn accuses_my_unit(&self, meta: &CaseMeta) -> bool {
         match (&self.user.unit, &meta.accused_unit_tag) {
-            (Some(unit), Some((version, tag))) => self
-                .unit_tag(unit, *version)
-                .is_some_and(|t| crypto::ct_eq(&t, tag)),
+            (Some(_), Some((version, tag))) => self
+                .my_unit_tags
+                .get(version)
+                .is_some_and(|t| crypto::ct_eq(t, tag)),
             _ => false,
         }
     }
