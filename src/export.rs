@@ -128,6 +128,15 @@ impl RowText {
         self.cell(|t| t.push_str(value));
     }
 
+    /// Cell `i` (empty when there is none).
+    pub(crate) fn nth(&self, i: usize) -> &str {
+        let Some(&end) = self.ends.get(i) else {
+            return "";
+        };
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..end]
+    }
+
     /// The cells in order.
     pub(crate) fn cells(&self) -> impl Iterator<Item = &str> {
         let mut start = 0;

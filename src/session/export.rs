@@ -1,8 +1,10 @@
 //! Exports through the gate, streamed: a first pass reads only case meta to select the
 //! cases (and their petitioners) this user may export; then ONE audit entry listing every
-//! selected id is committed durably; only then are rows decrypted, chunk by chunk on every
-//! core, and handed to the output in case-id order. Memory holds the selected ids (the audit
-//! entry needs them all) and one chunk of rows, not the export.
+//! selected id is committed durably; only then is anything decrypted for output: the
+//! exported petitioners, once each in key order, into their compact row cells, and then
+//! the cases, chunk by chunk on every core, handed to the output in case-id order. Memory
+//! holds the selected ids (the audit entry needs them all), the petitioner cells (tens of
+//! bytes each) and one chunk of rows, not the export.
 
 use super::{Reason, Session, decode_record_ref, format_ms, join_ids};
 use crate::audit::{AuditCommitted, Outcome};
@@ -14,16 +16,12 @@ use crate::policy::{self, Action, Class, Denial};
 use crate::store::{Tree, WriteSet};
 use crate::vault::now_ms;
 use rayon::prelude::*;
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use zeroize::Zeroizing;
 
 /// Records read and decrypted per step: bounds memory, and is enough work to share between
 /// cores.
 const CHUNK: usize = 512;
-/// Petitioner views kept for reuse by later cases of the same petitioner (a group petition,
-/// repeat petitions); bounded so that memory does not grow with the export.
-const PERSON_CACHE: usize = 8192;
 
 /// Where rows go, once the audit entry is committed.
 trait RowSink {
@@ -91,11 +89,27 @@ fn columns_of(profile: Profile) -> Vec<&'static str> {
 fn case_id_of(key: &[u8]) -> Result<RecordId, VaultError> {
     Ok(RecordId(
         key.try_into()
-            .map_err(|_| VaultError::Corrupt("case key"))?,
+            .map_err(|_| VaultError::Corrupt("record key"))?,
     ))
 }
 
-/// A case record's id and stored bytes.
+/// The petitioner cells of every exported petitioner (one per petitioner column, already in
+/// the form the row shows), in the order of the sorted petitioner ids, in one buffer.
+/// Petitioners are read in key order, once each, before the rows: a case-ordered row
+/// stream would otherwise read them at random, which on a large vault means a page read
+/// per row. About 60 bytes per petitioner.
+struct PeopleCells {
+    cells: RowText,
+    per_person: usize,
+}
+
+impl PeopleCells {
+    fn cell(&self, person: usize, column: usize) -> &str {
+        self.cells.nth(person * self.per_person + column)
+    }
+}
+
+/// A record's id and stored bytes.
 type StoredCase = (RecordId, Vec<u8>);
 
 /// What pass 1 chose, and by which filters.
@@ -291,35 +305,34 @@ impl<'v> Session<'v> {
         Ok(classes)
     }
 
-    /// Calls `f` on the case records in key order, `CHUNK` at a time (copies of the stored
-    /// bytes, so that the chunk can be shared between threads).
-    fn case_chunks(
+    /// Calls `f` on the records of `tree` in key order, `CHUNK` at a time (copies of the
+    /// stored bytes, so that the chunk can be shared between threads).
+    fn record_chunks(
         &self,
+        tree: Tree,
         f: &mut dyn FnMut(&[StoredCase]) -> Result<(), VaultError>,
     ) -> Result<(), VaultError> {
         let mut chunk: Vec<StoredCase> = Vec::with_capacity(CHUNK);
         let mut failed = None;
-        self.vault
-            .store
-            .visit(Tree::Cases, &[], &mut |key, value| {
-                let step = case_id_of(key).and_then(|id| {
-                    chunk.push((id, value.to_vec()));
-                    if chunk.len() == CHUNK {
-                        let r = f(&chunk);
-                        chunk.clear();
-                        r
-                    } else {
-                        Ok(())
-                    }
-                });
-                match step {
-                    Ok(()) => true,
-                    Err(e) => {
-                        failed = Some(e);
-                        false
-                    }
+        self.vault.store.visit(tree, &[], &mut |key, value| {
+            let step = case_id_of(key).and_then(|id| {
+                chunk.push((id, value.to_vec()));
+                if chunk.len() == CHUNK {
+                    let r = f(&chunk);
+                    chunk.clear();
+                    r
+                } else {
+                    Ok(())
                 }
-            })?;
+            });
+            match step {
+                Ok(()) => true,
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
+            }
+        })?;
         if let Some(e) = failed {
             return Err(e);
         }
@@ -344,7 +357,7 @@ impl<'v> Session<'v> {
         // Pass 1: meta only, for selection. Nothing of it leaves this function.
         let mut cases: Vec<RecordId> = Vec::new();
         let mut petitioners: Vec<RecordId> = Vec::new();
-        self.case_chunks(&mut |chunk| {
+        self.record_chunks(Tree::Cases, &mut |chunk| {
             let picked: Vec<Option<(RecordId, Vec<RecordId>)>> = chunk
                 .par_iter()
                 .map(|(id, bytes)| {
@@ -430,13 +443,13 @@ impl<'v> Session<'v> {
             .filter(|c| *c != Class::Meta)
             .collect();
         let people = person_fields(profile);
-        let mut cache: HashMap<RecordId, RecordView> = HashMap::new();
+        let cells = self.people_cells(proof, petitioners, people, &field_classes)?;
         let mut next = 0usize; // index into `cases` (both in key order)
         let mut count = 0usize;
         if cases.is_empty() {
             return Ok(0);
         }
-        self.case_chunks(&mut |chunk| {
+        self.record_chunks(Tree::Cases, &mut |chunk| {
             let mut wanted: Vec<&StoredCase> = Vec::new();
             for item in chunk {
                 while next < cases.len() && cases[next] < item.0 {
@@ -450,7 +463,7 @@ impl<'v> Session<'v> {
             if wanted.is_empty() {
                 return Ok(());
             }
-            let parts: Vec<Option<CasePart>> = wanted
+            let rows: Vec<Option<RowText>> = wanted
                 .par_iter()
                 .map(|(id, bytes)| {
                     let rec = decode_record_ref(Table::Case, id, bytes)?;
@@ -459,61 +472,25 @@ impl<'v> Session<'v> {
                         return Ok(None);
                     }
                     let view = self.open_view(proof, Table::Case, *id, &rec, &field_classes)?;
-                    Ok(Some(CasePart {
+                    let part = CasePart {
                         id: *id,
                         meta,
                         view,
-                    }))
-                })
-                .collect::<Result<_, VaultError>>()?;
-            // Petitioners of this chunk: each decrypted once, and only those in the entry.
-            let mut needed: Vec<RecordId> = parts
-                .iter()
-                .flatten()
-                .flat_map(|p| p.meta.petitioner_ids.iter().copied())
-                .filter(|p| petitioners.binary_search(p).is_ok())
-                .collect();
-            needed.sort();
-            needed.dedup();
-            let missing: Vec<RecordId> = needed
-                .iter()
-                .filter(|p| !cache.contains_key(p))
-                .copied()
-                .collect();
-            if cache.len() + missing.len() > PERSON_CACHE {
-                cache.retain(|k, _| needed.binary_search(k).is_ok());
-            }
-            let opened: Vec<Option<RecordView>> = missing
-                .par_iter()
-                .map(|pid| {
-                    let Some(bytes) = self.vault.store.get(Tree::Petitioners, &pid.0)? else {
-                        return Ok(None);
                     };
-                    let rec = decode_record_ref(Table::Petitioner, pid, &bytes)?;
-                    self.open_view(proof, Table::Petitioner, *pid, &rec, &field_classes)
-                        .map(Some)
+                    Ok(Some(render_row(
+                        profile,
+                        &part,
+                        people.len(),
+                        pseudonym_key.as_deref(),
+                        &|p: &RecordId, column: usize| {
+                            petitioners
+                                .binary_search(p)
+                                .map_or("", |i| cells.cell(i, column))
+                        },
+                    )))
                 })
                 .collect::<Result<_, VaultError>>()?;
-            for (pid, view) in missing.into_iter().zip(opened) {
-                if let Some(view) = view {
-                    cache.insert(pid, view);
-                }
-            }
-            let cache = &cache;
-            let rows: Vec<RowText> = parts
-                .par_iter()
-                .flatten()
-                .map(|part| {
-                    render_row(
-                        profile,
-                        part,
-                        people,
-                        pseudonym_key.as_deref(),
-                        &|p: &RecordId| cache.get(p),
-                    )
-                })
-                .collect();
-            for row in &rows {
+            for row in rows.iter().flatten() {
                 sink.row(row).map_err(VaultError::ExportWrite)?;
                 count += 1;
             }
@@ -523,13 +500,87 @@ impl<'v> Session<'v> {
     }
 }
 
+impl Session<'_> {
+    /// Decrypts every exported petitioner once, in key order, into their row cells (see
+    /// [`PeopleCells`]). A petitioner whose record is gone gets empty cells.
+    fn people_cells(
+        &self,
+        proof: &AuditCommitted,
+        petitioners: &[RecordId],
+        people: &[(&'static str, &'static str)],
+        field_classes: &[Class],
+    ) -> Result<PeopleCells, VaultError> {
+        let mut out = PeopleCells {
+            cells: RowText::default(),
+            per_person: people.len(),
+        };
+        let empty = |out: &mut PeopleCells| {
+            for _ in 0..people.len() {
+                out.cells.push("");
+            }
+        };
+        let mut next = 0usize;
+        if petitioners.is_empty() {
+            return Ok(out);
+        }
+        self.record_chunks(Tree::Petitioners, &mut |chunk| {
+            let wanted: Vec<&StoredCase> = chunk
+                .iter()
+                .filter(|(id, _)| petitioners.binary_search(id).is_ok())
+                .collect();
+            let opened: Vec<RowText> = wanted
+                .par_iter()
+                .map(|(pid, bytes)| {
+                    let rec = decode_record_ref(Table::Petitioner, pid, bytes)?;
+                    let view =
+                        self.open_view(proof, Table::Petitioner, *pid, &rec, field_classes)?;
+                    let mut cells = RowText::default();
+                    for (col, field) in people {
+                        cells.cell(|t| {
+                            let Some(f) = view.get(field) else {
+                                return;
+                            };
+                            match (*col, f.masked) {
+                                ("petitioner_regions", _) => {
+                                    t.push_str(&crate::export::province_of(f.value.expose()))
+                                }
+                                ("petitioner_birth_years", false) => {
+                                    t.extend(f.value.expose().chars().take(4))
+                                }
+                                _ => t.push_str(f.value.expose()),
+                            }
+                        });
+                    }
+                    Ok(cells)
+                })
+                .collect::<Result<_, VaultError>>()?;
+            for ((pid, _), cells) in wanted.into_iter().zip(opened) {
+                while next < petitioners.len() && petitioners[next] < *pid {
+                    empty(&mut out); // selected, but gone since
+                    next += 1;
+                }
+                for c in cells.cells() {
+                    out.cells.push(c);
+                }
+                next += 1;
+            }
+            Ok(())
+        })?;
+        while next < petitioners.len() {
+            empty(&mut out);
+            next += 1;
+        }
+        Ok(out)
+    }
+}
+
 /// One row, in the columns of [`columns_of`].
 fn render_row<'c>(
     profile: Profile,
     part: &CasePart,
-    people: &[(&'static str, &'static str)],
+    person_columns: usize,
     pseudonym_key: Option<&[u8; 32]>,
-    person: &dyn Fn(&RecordId) -> Option<&'c RecordView>,
+    person_cell: &dyn Fn(&RecordId, usize) -> &'c str,
 ) -> RowText {
     let meta = &part.meta;
     let text = |name: &str| part.view.get(name).map(|f| f.value.expose()).unwrap_or("");
@@ -563,22 +614,13 @@ fn render_row<'c>(
             }
         });
     }
-    for (col, field) in people {
+    for column in 0..person_columns {
         row.cell(|t| {
             for (i, p) in meta.petitioner_ids.iter().enumerate() {
                 if i > 0 {
                     t.push(';');
                 }
-                let Some(f) = person(p).and_then(|v| v.get(field)) else {
-                    continue;
-                };
-                match (*col, f.masked) {
-                    ("petitioner_regions", _) => {
-                        t.push_str(&crate::export::province_of(f.value.expose()))
-                    }
-                    ("petitioner_birth_years", false) => t.extend(f.value.expose().chars().take(4)),
-                    _ => t.push_str(f.value.expose()),
-                }
+                t.push_str(person_cell(p, column));
             }
         });
     }
