@@ -1025,8 +1025,15 @@ fn write_export(
         let manifest = export(&mut w)?;
         let file = w.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
-        // A hard link does not replace an existing file (unlike a rename).
-        std::fs::hard_link(&tmp, out).with_context(|| format!("writing {}", out.display()))?;
+        // A hard link does not replace an existing file (unlike a rename); where the file
+        // system has no hard links, rename, having checked that `out` is still free.
+        match std::fs::hard_link(&tmp, out) {
+            Ok(()) => {}
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists && !out.exists() => {
+                std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))?;
+            }
+            Err(e) => return Err(e).with_context(|| format!("writing {}", out.display())),
+        }
         Ok(manifest)
     })();
     let _ = std::fs::remove_file(&tmp);
