@@ -19,7 +19,7 @@
 
 use aes_gcm::aead::AeadInOut;
 use aes_gcm::{Aes256Gcm, KeyInit};
-use petition_vault::export::{Filters, Profile};
+use petition_vault::export::{Filters, Format as ExportFormat, Profile};
 use petition_vault::import::{self, Format};
 use petition_vault::index::Query;
 use petition_vault::model::synth::{Synth, SynthCase, SynthPerson};
@@ -1045,14 +1045,22 @@ impl System for VaultRun<'_, '_> {
         true
     }
 
+    /// The analyst's redacted export, streamed as CSV into a sink (encoded and hashed for
+    /// the manifest, as the CLI does, but not stored).
     fn export(&mut self) -> (usize, Duration) {
         let start = Instant::now();
-        let export = self
+        let manifest = self
             .ana
-            .export(Profile::Redacted, Filters::default(), None)
+            .export_to(
+                Profile::Redacted,
+                Filters::default(),
+                None,
+                ExportFormat::Csv { bom: false },
+                &mut std::io::sink(),
+            )
             .expect("export");
         let took = start.elapsed();
-        (export.rows.len(), took)
+        (manifest.count, took)
     }
 
     fn verify(&mut self, _hint: u64) -> Option<(u64, Duration)> {

@@ -61,6 +61,9 @@ pub enum VaultError {
     /// Storage failure.
     #[error(transparent)]
     Store(StoreError),
+    /// Writing an export's output failed (after its audit entry was committed).
+    #[error("the export could not be written: {0}; discard the partial output")]
+    ExportWrite(std::io::Error),
     /// A petitioner with this ID number is already registered (repeat petition, 重复信访).
     #[error(
         "a petitioner with this ID number is already registered: {existing} ({open_cases} open, {closed_cases} closed case(s)); open the new case on that record"

@@ -87,39 +87,238 @@ pub struct Export {
     pub rows: Vec<ExportRow>,
 }
 
+/// The file format of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// JSON Lines: one object per row, keys in sorted order.
+    Jsonl,
+    /// CSV with a header row; `bom` prepends a UTF-8 byte-order mark.
+    Csv {
+        /// Prepend a UTF-8 byte-order mark (for spreadsheet software).
+        bom: bool,
+    },
+}
+
+impl Format {
+    /// The name recorded in the manifest.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Jsonl => "jsonl",
+            Format::Csv { .. } => "csv",
+        }
+    }
+}
+
+/// One row's cells in one buffer (few allocations per row). Zeroized when cleared or dropped.
+#[derive(Default)]
+pub(crate) struct RowText {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl RowText {
+    /// Appends a cell written by `fill`.
+    pub(crate) fn cell(&mut self, fill: impl FnOnce(&mut String)) {
+        fill(&mut self.text);
+        self.ends.push(self.text.len());
+    }
+
+    /// Appends a cell.
+    pub(crate) fn push(&mut self, value: &str) {
+        self.cell(|t| t.push_str(value));
+    }
+
+    /// Cell `i` (empty when there is none).
+    pub(crate) fn nth(&self, i: usize) -> &str {
+        let Some(&end) = self.ends.get(i) else {
+            return "";
+        };
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..end]
+    }
+
+    /// The cells in order.
+    pub(crate) fn cells(&self) -> impl Iterator<Item = &str> {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let s = &self.text[start..end];
+            start = end;
+            s
+        })
+    }
+}
+
+impl Drop for RowText {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.text);
+    }
+}
+
+/// Counts and hashes the bytes that pass through to the real output: the manifest's
+/// SHA-256 is of exactly what was written.
+struct Hashing<W: Write> {
+    inner: W,
+    hash: sha2::Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        sha2::Digest::update(&mut self.hash, &buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+enum Encoder<W: Write> {
+    Jsonl {
+        out: Hashing<W>,
+        /// Column indexes in key order (a JSON object's keys are written sorted).
+        order: Vec<usize>,
+        line: zeroize::Zeroizing<Vec<u8>>,
+    },
+    // Boxed: the CSV writer carries its buffer state inline.
+    Csv(Box<csv::Writer<Hashing<W>>>),
+}
+
+/// Writes rows as JSON Lines or CSV as they come, hashing what it writes. Each row is
+/// encoded as soon as it is given; nothing of earlier rows is kept.
+pub(crate) struct RowWriter<W: Write> {
+    encoder: Encoder<W>,
+    names: Vec<&'static str>,
+}
+
+impl<W: Write> RowWriter<W> {
+    /// Starts the output: the byte-order mark and header row for CSV, nothing for JSONL.
+    pub(crate) fn begin(
+        format: Format,
+        columns: &[&'static str],
+        out: W,
+    ) -> std::io::Result<RowWriter<W>> {
+        let mut out = Hashing {
+            inner: out,
+            hash: sha2::Digest::new(),
+            bytes: 0,
+        };
+        let encoder = match format {
+            Format::Jsonl => Encoder::Jsonl {
+                out,
+                order: key_order(columns),
+                line: Default::default(),
+            },
+            Format::Csv { bom } => {
+                if bom {
+                    out.write_all(&[0xEF, 0xBB, 0xBF])?;
+                }
+                let mut w = csv::Writer::from_writer(out);
+                w.write_record(columns)?;
+                Encoder::Csv(Box::new(w))
+            }
+        };
+        Ok(RowWriter {
+            encoder,
+            names: columns.to_vec(),
+        })
+    }
+
+    /// The column names.
+    pub(crate) fn names(&self) -> &[&'static str] {
+        &self.names
+    }
+
+    /// Writes one row: `cells` in the order of `names` (the columns, for every row the
+    /// vault builds).
+    pub(crate) fn row<'a>(
+        &mut self,
+        names: &[&'static str],
+        cells: impl Iterator<Item = &'a str>,
+    ) -> std::io::Result<()> {
+        match &mut self.encoder {
+            Encoder::Jsonl { out, order, line } => {
+                let cells: Vec<&str> = cells.collect();
+                let sorted;
+                let order = if names.len() == order.len() && names == self.names.as_slice() {
+                    order.as_slice()
+                } else {
+                    sorted = key_order(names);
+                    sorted.as_slice()
+                };
+                line.clear();
+                line.push(b'{');
+                for (n, &i) in order.iter().enumerate() {
+                    if n > 0 {
+                        line.push(b',');
+                    }
+                    serde_json::to_writer(&mut **line, names[i])?;
+                    line.push(b':');
+                    serde_json::to_writer(&mut **line, cells.get(i).copied().unwrap_or(""))?;
+                }
+                line.extend_from_slice(b"}\n");
+                out.write_all(line)?;
+                zeroize::Zeroize::zeroize(&mut **line);
+                Ok(())
+            }
+            Encoder::Csv(w) => Ok(w.write_record(cells.map(|c| CsvCell(defuse_formula(c))))?),
+        }
+    }
+
+    /// Flushes and returns the number of bytes written and their SHA-256.
+    pub(crate) fn finish(self) -> std::io::Result<(u64, [u8; 32])> {
+        let mut out = match self.encoder {
+            Encoder::Jsonl { out, .. } => out,
+            Encoder::Csv(w) => w.into_inner().map_err(|e| e.into_error())?,
+        };
+        out.flush()?;
+        Ok((out.bytes, sha2::Digest::finalize(out.hash).into()))
+    }
+}
+
+/// Indexes of `names` in the order a JSON object (a sorted map) writes its keys; a repeated
+/// name keeps its last value, as a map insert would.
+fn key_order(names: &[&str]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..names.len()).collect();
+    order.sort_by_key(|&i| names[i]);
+    order.dedup_by(|later, earlier| {
+        let same = names[*later] == names[*earlier];
+        if same {
+            *earlier = *later;
+        }
+        same
+    });
+    order
+}
+
 /// Writes JSON Lines: one object per row.
 pub fn write_jsonl(export: &Export, out: &mut impl Write) -> std::io::Result<()> {
-    for row in &export.rows {
-        let mut obj = serde_json::Map::new();
-        for (k, v) in &row.fields {
-            obj.insert(
-                (*k).to_owned(),
-                serde_json::Value::String(v.expose().to_owned()),
-            );
-        }
-        serde_json::to_writer(&mut *out, &obj)?;
-        out.write_all(b"\n")?;
-    }
-    out.flush()
+    write_rows(export, Format::Jsonl, out)
 }
 
 /// Writes CSV with a header row; `bom` prepends a UTF-8 byte-order mark so spreadsheet
 /// software opens Chinese text correctly. Cells that a spreadsheet would run as a formula
 /// (starting with `=`, `+`, `-`, `@`) are prefixed with `'`.
 pub fn write_csv(export: &Export, out: &mut impl Write, bom: bool) -> std::io::Result<()> {
-    if bom {
-        out.write_all(&[0xEF, 0xBB, 0xBF])?;
-    }
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(&export.columns)?;
+    write_rows(export, Format::Csv { bom }, out)
+}
+
+fn write_rows(export: &Export, format: Format, out: &mut impl Write) -> std::io::Result<()> {
+    let mut w = RowWriter::begin(format, &export.columns, out)?;
     for row in &export.rows {
-        w.write_record(
-            row.fields
-                .iter()
-                .map(|(_, v)| defuse_formula(v.expose()).into_owned()),
-        )?;
+        let names: Vec<&'static str> = row.fields.iter().map(|(n, _)| *n).collect();
+        w.row(&names, row.fields.iter().map(|(_, v)| v.expose()))?;
     }
-    w.flush()
+    w.finish().map(|_| ())
+}
+
+struct CsvCell<'a>(std::borrow::Cow<'a, str>);
+
+impl AsRef<[u8]> for CsvCell<'_> {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
 }
 
 fn defuse_formula(cell: &str) -> std::borrow::Cow<'_, str> {

@@ -127,6 +127,11 @@ impl Keyring {
             .map(|((_, v), _)| *v)
     }
 
+    /// Every class key held, by class and version.
+    pub(crate) fn class_keys(&self) -> impl Iterator<Item = (Class, u32, &ClassKey)> {
+        self.keys.iter().map(|((c, v), k)| (*c, *v, k))
+    }
+
     pub(crate) fn key(&self, class: Class, version: u32) -> Option<&ClassKey> {
         self.keys.get(&(class, version))
     }

@@ -854,6 +854,28 @@ fn export_writes_the_file_and_a_matching_manifest() {
         log[0]["detail"],
         format!("export_id:{}", r["export_id"].as_str().unwrap())
     );
+    // a refused export leaves no file, not even a partial one
+    let denied = s.dir.parent().unwrap().join("handler.csv");
+    pvault(&s.dir, Some("han"))
+        .args([
+            "export",
+            "--profile",
+            "redacted",
+            "--format",
+            "csv",
+            "--out",
+        ])
+        .arg(&denied)
+        .assert()
+        .failure();
+    let names: Vec<String> = std::fs::read_dir(s.dir.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !names.iter().any(|n| n.starts_with("handler.csv")),
+        "{names:?}"
+    );
     // statistics
     pvault(&s.dir, Some("ana"))
         .args(["stats", "--by", "category"])

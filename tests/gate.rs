@@ -458,6 +458,63 @@ fn audit_failure_returns_nothing() {
 }
 
 #[test]
+fn export_audit_failure_writes_nothing() {
+    let f = fixture();
+    let reg = unlock(&f, "reg");
+    let pid = reg.add_petitioner(&new_petitioner(&PEOPLE[0])).unwrap();
+    reg.open_case(&new_case(vec![pid], None, false)).unwrap();
+    drop(reg);
+    let faulty = Arc::new(FaultyStore::new(f.vault.store()));
+    let vault =
+        Vault::open_store(faulty.clone(), None, VaultOptions::insecure_for_tests()).unwrap();
+    let ana = vault.unlock("ana", &pass("ana")).unwrap();
+    let entries_before = petition_vault::audit::log_len(faulty.as_ref()).unwrap();
+    faulty.fail_commits(true);
+    for format in [
+        petition_vault::export::Format::Csv { bom: true },
+        petition_vault::export::Format::Jsonl,
+    ] {
+        let mut out = Vec::new();
+        let err = ana
+            .export_to(
+                petition_vault::export::Profile::Redacted,
+                Default::default(),
+                None,
+                format,
+                &mut out,
+            )
+            .unwrap_err();
+        assert!(matches!(err, VaultError::AuditFailed(_)), "{err}");
+        assert!(out.is_empty(), "not even a header or a byte-order mark");
+    }
+    let err = ana
+        .export(
+            petition_vault::export::Profile::Redacted,
+            Default::default(),
+            None,
+        )
+        .unwrap_err();
+    assert!(matches!(err, VaultError::AuditFailed(_)), "{err}");
+    faulty.fail_commits(false);
+    assert_eq!(
+        petition_vault::audit::log_len(faulty.as_ref()).unwrap(),
+        entries_before
+    );
+    let mut out = Vec::new();
+    let m = ana
+        .export_to(
+            petition_vault::export::Profile::Redacted,
+            Default::default(),
+            None,
+            petition_vault::export::Format::Jsonl,
+            &mut out,
+        )
+        .unwrap();
+    assert_eq!(m.count, 1);
+    assert!(!out.is_empty());
+}
+
+#[test]
 fn audit_log_verifies_and_detects_a_wrong_key() {
     let f = fixture();
     let reg = unlock(&f, "reg");

@@ -264,3 +264,221 @@ fn statistics_suppress_small_cells() {
     );
     assert_eq!(r.cells.iter().map(|c| c.count.unwrap()).sum::<usize>(), 12);
 }
+
+/// Imports `n` synthetic petitioners with one case each (more than one export chunk).
+fn import_many(f: &Fixture, n: usize) {
+    let mut synth = Synth::new(7);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "name",
+        "id_number",
+        "phone",
+        "address",
+        "title",
+        "category",
+        "channel",
+        "content",
+        "demands",
+        "accused_unit",
+        "accusation",
+    ])
+    .unwrap();
+    for _ in 0..n {
+        let p = synth.person();
+        let c = synth.case_for(&p);
+        w.write_record([
+            p.name.as_str(),
+            &p.id_number,
+            &p.phone,
+            &p.address,
+            &c.title,
+            &c.category,
+            c.channel,
+            &c.content,
+            &c.demands,
+            c.accused_unit.as_deref().unwrap_or(""),
+            if c.is_accusation { "true" } else { "false" },
+        ])
+        .unwrap();
+    }
+    let parsed = petition_vault::import::parse(
+        &w.into_inner().unwrap(),
+        petition_vault::import::Format::Csv,
+        None,
+    )
+    .unwrap();
+    let report = unlock(f, "reg")
+        .import(parsed, false, 1000, &mut |_, _| {})
+        .unwrap();
+    assert!(report.rejected.is_empty());
+}
+
+/// JSON Lines as the materialised export wrote them before rows were streamed (issue 7):
+/// one `serde_json::Map` (sorted keys) per row.
+fn reference_jsonl(e: &export::Export) -> Vec<u8> {
+    let mut out = Vec::new();
+    for row in &e.rows {
+        let mut obj = serde_json::Map::new();
+        for (k, v) in &row.fields {
+            obj.insert(
+                (*k).to_owned(),
+                serde_json::Value::String(v.expose().to_owned()),
+            );
+        }
+        serde_json::to_writer(&mut out, &obj).unwrap();
+        out.push(b'\n');
+    }
+    out
+}
+
+/// CSV as the materialised export wrote it before rows were streamed.
+fn reference_csv(e: &export::Export, bom: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    if bom {
+        out.extend_from_slice(&[0xEF, 0xBB, 0xBF]);
+    }
+    let mut w = csv::Writer::from_writer(&mut out);
+    w.write_record(&e.columns).unwrap();
+    for row in &e.rows {
+        w.write_record(row.fields.iter().map(|(_, v)| {
+            let v = v.expose();
+            if v.starts_with(['=', '+', '-', '@']) {
+                format!("'{v}")
+            } else {
+                v.to_owned()
+            }
+        }))
+        .unwrap();
+    }
+    w.flush().unwrap();
+    drop(w);
+    out
+}
+
+#[test]
+fn streamed_export_equals_the_materialised_one_byte_for_byte() {
+    let f = fixture();
+    import_many(&f, 1200);
+    populate(&f, 3);
+    let (_, pids) = populate(&f, 2);
+    // a group petition and a petitioner with a second case
+    let reg = unlock(&f, "reg");
+    for petitioners in [pids.clone(), vec![pids[0]]] {
+        reg.open_case(&NewCase {
+            petitioners,
+            title: "联名反映".into(),
+            category: "征地拆迁".into(),
+            channel: Channel::Visit,
+            content: "=SUM(A1) 仍未解决".into(),
+            demands: None,
+            accused_unit: None,
+            is_accusation: false,
+        })
+        .unwrap();
+    }
+    let reason = Reason::new("移交上级复查").unwrap();
+    let ana = unlock(&f, "ana");
+    let runs: [(&petition_vault::Session<'_>, Profile, Option<&Reason>); 3] = [
+        (&ana, Profile::Redacted, None),
+        (&ana, Profile::Pseudonymous, None),
+        (&reg, Profile::Full, Some(&reason)),
+    ];
+    for (session, profile, reason) in runs {
+        let materialised = session.export(profile, Filters::default(), reason).unwrap();
+        assert_eq!(materialised.rows.len(), 1200 + 5 + 2);
+        for format in [
+            export::Format::Jsonl,
+            export::Format::Csv { bom: true },
+            export::Format::Csv { bom: false },
+        ] {
+            let expected = match format {
+                export::Format::Jsonl => reference_jsonl(&materialised),
+                export::Format::Csv { bom } => reference_csv(&materialised, bom),
+            };
+            // the library's writers over the materialised rows
+            let mut written = Vec::new();
+            match format {
+                export::Format::Jsonl => export::write_jsonl(&materialised, &mut written),
+                export::Format::Csv { bom } => export::write_csv(&materialised, &mut written, bom),
+            }
+            .unwrap();
+            assert!(
+                written == expected,
+                "{profile:?} {format:?}: write_* differ"
+            );
+            // the streamed export
+            let mut streamed = Vec::new();
+            let manifest = session
+                .export_to(profile, Filters::default(), reason, format, &mut streamed)
+                .unwrap();
+            assert!(
+                streamed == expected,
+                "{profile:?} {format:?}: streamed differs"
+            );
+            assert_eq!(manifest.count, materialised.rows.len());
+            assert_eq!(manifest.format, format.as_str());
+            use sha2::Digest;
+            assert_eq!(
+                manifest.sha256,
+                hex::encode(sha2::Sha256::digest(&streamed))
+            );
+        }
+    }
+    // a filter selects the same rows either way
+    let filters = Filters {
+        category: Some("征地拆迁".into()),
+        ..Default::default()
+    };
+    let materialised = ana
+        .export(Profile::Redacted, filters.clone(), None)
+        .unwrap();
+    let mut streamed = Vec::new();
+    ana.export_to(
+        Profile::Redacted,
+        filters,
+        None,
+        export::Format::Jsonl,
+        &mut streamed,
+    )
+    .unwrap();
+    assert!(streamed == reference_jsonl(&materialised));
+    assert!(materialised.rows.len() >= 5 && materialised.rows.len() < 1207);
+}
+
+#[test]
+fn a_streamed_export_is_logged_once_with_every_id() {
+    let f = fixture();
+    let (_, pids) = populate(&f, 4);
+    let ana = unlock(&f, "ana");
+    let mut out = Vec::new();
+    let manifest = ana
+        .export_to(
+            Profile::Redacted,
+            Filters::default(),
+            None,
+            export::Format::Csv { bom: false },
+            &mut out,
+        )
+        .unwrap();
+    assert_eq!(manifest.count, 4);
+    let aud = unlock(&f, "aud");
+    let entries = aud
+        .audit_query(&petition_vault::audit::AuditQuery {
+            action: Some(petition_vault::Action::Export),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    let e = &entries[0].entry;
+    assert_eq!(
+        e.detail.as_deref(),
+        Some(format!("export_id:{}", manifest.export_id).as_str())
+    );
+    assert_eq!(e.targets.len(), 8, "4 cases and their 4 petitioners");
+    assert!(pids.iter().all(|p| e.targets.contains(p)));
+    let text = String::from_utf8(out).unwrap();
+    for line in text.lines().skip(1) {
+        let case_id = line.split(',').next().unwrap();
+        assert!(e.targets.iter().any(|t| t.to_string() == case_id));
+    }
+}

@@ -8,7 +8,9 @@ mod envelope;
 mod kdf;
 mod secret;
 
-pub use envelope::{ENVELOPE_OVERHEAD, ENVELOPE_VERSION, EnvelopeHeader, FieldAad, RecordKey};
+pub use envelope::{
+    ENVELOPE_OVERHEAD, ENVELOPE_VERSION, EnvelopeHeader, FieldAad, RecordKey, SubkeyDeriver,
+};
 pub(crate) use kdf::derive_kek;
 pub use kdf::{KdfParams, SlotError};
 pub use secret::{ClassKey, DerivedKey, Kek, Passphrase, SecretText};

@@ -11,6 +11,7 @@ use crate::error::VaultError;
 use crate::index::{self, IndexKind};
 
 pub mod casework;
+mod export;
 pub mod keys;
 pub mod lifecycle;
 use crate::keyring::Keyring;
@@ -63,6 +64,35 @@ fn seal_bundle_with<T: Serialize>(
     Ok(key.seal(name, &bytes)?)
 }
 
+/// Read access to a record's envelopes, owned or borrowed.
+trait Envelopes {
+    fn envelope(&self, name: &str) -> Option<&[u8]>;
+}
+
+impl Envelopes for StoredRecord {
+    fn envelope(&self, name: &str) -> Option<&[u8]> {
+        StoredRecord::envelope(self, name)
+    }
+}
+
+/// A record borrowed from the bytes it was read from, for read-only passes (exports): no
+/// copy of its envelopes and no hash of its bytes (that is only for writing it back).
+#[derive(Deserialize)]
+struct RecordRef<'a> {
+    format: u8,
+    #[serde(borrow)]
+    envelopes: Vec<(&'a str, &'a [u8])>,
+}
+
+impl Envelopes for RecordRef<'_> {
+    fn envelope(&self, name: &str) -> Option<&[u8]> {
+        self.envelopes
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, e)| *e)
+    }
+}
+
 fn tree_of(table: Table) -> Tree {
     match table {
         Table::Petitioner => Tree::Petitioners,
@@ -76,6 +106,12 @@ pub struct Session<'v> {
     vault: &'v Vault,
     user: UserRecord,
     keyring: Keyring,
+    /// One HKDF per class key held, extracted at unlock: record subkeys are derived from
+    /// these (the same keys [`RecordKey::derive`] gives, with less work per record).
+    derivers: BTreeMap<(Class, u32), crypto::SubkeyDeriver>,
+    /// The keyed tag of this user's unit under each meta key version held: the accusation
+    /// firewall compares every case it checks against it.
+    my_unit_tags: BTreeMap<u32, [u8; 32]>,
     signing: Option<ed25519_dalek::SigningKey>,
     session_id: [u8; 8],
 }
@@ -144,13 +180,33 @@ impl<'v> Session<'v> {
         session_id: [u8; 8],
     ) -> Self {
         let signing = keyring.signing_key();
-        Session {
+        let derivers = keyring
+            .class_keys()
+            .map(|(c, v, k)| ((c, v), crypto::SubkeyDeriver::new(k)))
+            .collect();
+        let mut session = Session {
             vault,
             user,
             keyring,
+            derivers,
+            my_unit_tags: BTreeMap::new(),
             signing,
             session_id,
+        };
+        if let Some(unit) = session.user.unit.clone() {
+            let versions: Vec<u32> = session
+                .keyring
+                .class_keys()
+                .filter(|(c, _, _)| *c == Class::Meta)
+                .map(|(_, v, _)| v)
+                .collect();
+            for v in versions {
+                if let Some(tag) = session.unit_tag(&unit, v) {
+                    session.my_unit_tags.insert(v, tag);
+                }
+            }
         }
+        session
     }
 
     /// The user's name.
@@ -254,9 +310,7 @@ impl<'v> Session<'v> {
         class: Class,
         version: u32,
     ) -> Option<RecordKey> {
-        let key = self.keyring.key(class, version)?;
-        Some(RecordKey::derive(
-            key,
+        Some(self.derivers.get(&(class, version))?.derive(
             &self.vault.vault_id,
             table.as_str(),
             &id.0,
@@ -328,7 +382,7 @@ impl<'v> Session<'v> {
         &self,
         table: Table,
         id: &RecordId,
-        rec: &StoredRecord,
+        rec: &impl Envelopes,
         name: &str,
     ) -> Result<Option<T>, VaultError> {
         let Some(env) = rec.envelope(name) else {
@@ -399,7 +453,7 @@ impl<'v> Session<'v> {
 
     // ---- policy on records (reads meta internally; never returned without a proof) ------
 
-    fn case_meta(&self, id: &RecordId, rec: &StoredRecord) -> Result<CaseMeta, VaultError> {
+    fn case_meta(&self, id: &RecordId, rec: &impl Envelopes) -> Result<CaseMeta, VaultError> {
         self.open_bundle::<CaseMeta>(Table::Case, id, rec, META_BUNDLE)?
             .ok_or(VaultError::Tampered {
                 table: "case",
@@ -410,9 +464,10 @@ impl<'v> Session<'v> {
 
     fn accuses_my_unit(&self, meta: &CaseMeta) -> bool {
         match (&self.user.unit, &meta.accused_unit_tag) {
-            (Some(unit), Some((version, tag))) => self
-                .unit_tag(unit, *version)
-                .is_some_and(|t| crypto::ct_eq(&t, tag)),
+            (Some(_), Some((version, tag))) => self
+                .my_unit_tags
+                .get(version)
+                .is_some_and(|t| crypto::ct_eq(t, tag)),
             _ => false,
         }
     }
@@ -472,7 +527,7 @@ impl<'v> Session<'v> {
         _proof: &AuditCommitted,
         table: Table,
         id: RecordId,
-        rec: &StoredRecord,
+        rec: &impl Envelopes,
         classes: &[Class],
     ) -> Result<RecordView, VaultError> {
         let (specs, shown): (&[model::FieldSpec], &[&'static str]) = match table {
@@ -542,7 +597,7 @@ impl<'v> Session<'v> {
         &self,
         table: Table,
         id: &RecordId,
-        rec: &StoredRecord,
+        rec: &impl Envelopes,
         view: &mut RecordView,
     ) -> Result<(), VaultError> {
         let mut push = |name: &'static str, value: String| {
@@ -1543,226 +1598,22 @@ impl<'v> Session<'v> {
         Ok(self
             .all_case_metas()?
             .into_iter()
-            .filter(|(_, m)| !m.canary && self.authorize_case(m).is_ok())
-            .filter(|(_, m)| {
-                filters
-                    .status
-                    .as_ref()
-                    .is_none_or(|s| m.status.as_str() == s)
-            })
-            .filter(|(_, m)| filters.category.as_ref().is_none_or(|c| &m.category == c))
-            .filter(|(_, m)| filters.since_ms.is_none_or(|t| m.received_at >= t))
-            .filter(|(_, m)| filters.until_ms.is_none_or(|t| m.received_at < t))
+            .filter(|(_, m)| self.case_selected(m, filters))
             .collect())
     }
 
-    /// Exports cases (one row each) in a profile. `redacted` and `pseudonymous` use only the
-    /// masked and meta classes, whatever else the role holds; `full` needs a role holding
-    /// identity, contact and content, and a reason. One audit entry lists every exported
-    /// case and petitioner id before any row is built. Honey (canary) records are never
-    /// exported.
-    pub fn export(
-        &self,
-        profile: crate::export::Profile,
-        filters: crate::export::Filters,
-        reason: Option<&Reason>,
-    ) -> Result<crate::export::Export, VaultError> {
-        use crate::export::{ExportRow, Profile};
-        self.require(Action::Export)?;
-        let classes = match profile {
-            Profile::Redacted | Profile::Pseudonymous => vec![Class::Masked, Class::Meta],
-            Profile::Full => {
-                let Some(_) = reason else {
-                    return Err(VaultError::Invalid(model::ValidationError {
-                        field: "reason",
-                        rule: "a full export needs --reason (it is recorded in the access log)",
-                    }));
-                };
-                let c = self.readable(policy::readable_classes(self.user.role, true));
-                if ![Class::Identity, Class::Contact, Class::Content]
-                    .iter()
-                    .all(|x| c.contains(x))
-                {
-                    return Err(self.deny(
-                        Action::Export,
-                        vec![],
-                        VaultError::Denied(Denial::RoleNotPermitted {
-                            role: self.user.role,
-                            action: "export_full",
-                        }),
-                        "full_export_needs_all_classes",
-                    ));
-                }
-                c
-            }
-        };
-        if !classes.iter().all(|c| self.keyring.holds(*c)) {
-            return Err(self.deny(
-                Action::Export,
-                vec![],
-                VaultError::Denied(Denial::RoleNotPermitted {
-                    role: self.user.role,
-                    action: "export",
-                }),
-                "missing_class",
-            ));
-        }
-        let cases = self.selected_cases(&filters)?;
-        let mut petitioners: Vec<RecordId> = cases
-            .iter()
-            .flat_map(|(_, m)| m.petitioner_ids.iter().copied())
-            .collect();
-        petitioners.sort();
-        petitioners.dedup();
-        let export_id = hex::encode(crypto::random_array::<8>()?);
-        let time_ms = now_ms();
-        let mut e = self.entry(Action::Export, Outcome::Allowed, None);
-        e.targets = cases
-            .iter()
-            .map(|(id, _)| *id)
-            .chain(petitioners.iter().copied())
-            .collect();
-        e.purpose = Some(format!("export:{}", profile.as_str()));
-        e.detail = Some(format!("export_id:{export_id}"));
-        e.reason = reason.map(|r| r.0.clone());
-        e.returned = classes.iter().map(|c| format!("class:{c}")).collect();
-        let proof = self.commit(&WriteSet::new(), &e)?;
-        let pseudonym_key = match profile {
-            Profile::Pseudonymous => {
-                let v = (1..=self.keyring.current_version(Class::Masked).unwrap_or(1))
-                    .find(|v| self.keyring.key(Class::Masked, *v).is_some())
-                    .unwrap_or(1);
-                self.keyring
-                    .key(Class::Masked, v)
-                    .map(|k| crypto::hmac_sha256(k.expose(), &[b"pv1/pseudonym"]))
-            }
-            _ => None,
-        };
-        // Rows take their meta columns from the metas read above: the views need only the
-        // field classes (not a second decryption of every meta bundle).
-        let field_classes: Vec<Class> = classes
-            .iter()
-            .copied()
-            .filter(|c| *c != Class::Meta)
-            .collect();
-        let mut people: BTreeMap<RecordId, RecordView> = BTreeMap::new();
-        for pid in &petitioners {
-            if let Some(rec) = self.load(Table::Petitioner, pid)? {
-                people.insert(
-                    *pid,
-                    self.open_view(&proof, Table::Petitioner, *pid, &rec, &field_classes)?,
-                );
-            }
-        }
-        let person_fields: &[(&'static str, &'static str)] = match profile {
-            Profile::Full => &[
-                ("petitioner_names", "name"),
-                ("petitioner_id_numbers", "id_number"),
-                ("petitioner_birth_dates", "birth_date"),
-                ("petitioner_genders", "gender"),
-                ("petitioner_ethnicities", "ethnicity"),
-                ("petitioner_phones", "phones"),
-                ("petitioner_addresses", "address"),
-                ("petitioner_emails", "email"),
-            ],
-            _ => &[
-                ("petitioner_names", "name"),
-                ("petitioner_id_numbers", "id_number"),
-                ("petitioner_birth_years", "birth_date"),
-                ("petitioner_phones", "phones"),
-                ("petitioner_regions", "address"),
-            ],
-        };
-        let mut columns: Vec<&'static str> = vec![
-            "case_id",
-            "case_no",
-            "category",
-            "channel",
-            "status",
-            "received_at",
-            "is_accusation",
-            "petitioner_count",
-            "title",
-            "content",
-            "demands",
-        ];
-        if profile == Profile::Full {
-            columns.extend(["accused_unit", "petitioner_ids"]);
-        }
-        if profile == Profile::Pseudonymous {
-            columns.push("petitioner_tokens");
-        }
-        columns.extend(person_fields.iter().map(|(c, _)| *c));
-        let mut rows = Vec::with_capacity(cases.len());
-        for (cid, meta) in &cases {
-            let Some(rec) = self.load(Table::Case, cid)? else {
-                continue;
-            };
-            let view = self.open_view(&proof, Table::Case, *cid, &rec, &field_classes)?;
-            let text = |name: &str| {
-                view.get(name)
-                    .map(|f| f.value.expose().to_owned())
-                    .unwrap_or_default()
-            };
-            let mut row = ExportRow::default();
-            let mut put =
-                |col: &'static str, v: String| row.fields.push((col, SecretText::from(v)));
-            put("case_id", cid.to_string());
-            put("case_no", meta.case_no.clone());
-            put("category", meta.category.clone());
-            put("channel", meta.channel.as_str().to_owned());
-            put("status", meta.status.as_str().to_owned());
-            put("received_at", format_ms(meta.received_at));
-            put("is_accusation", meta.is_accusation.to_string());
-            put("petitioner_count", meta.petitioner_ids.len().to_string());
-            put("title", text("title"));
-            put("content", text("content"));
-            put("demands", text("demands"));
-            if profile == Profile::Full {
-                put("accused_unit", text("accused_unit"));
-                put("petitioner_ids", join_ids(&meta.petitioner_ids));
-            }
-            if let Some(key) = &pseudonym_key {
-                let tokens: Vec<String> = meta
-                    .petitioner_ids
-                    .iter()
-                    .map(|p| hex::encode(&crypto::hmac_sha256(key, &[&p.0])[..8]))
-                    .collect();
-                put("petitioner_tokens", tokens.join(";"));
-            }
-            for (col, field) in person_fields {
-                let values: Vec<String> = meta
-                    .petitioner_ids
-                    .iter()
-                    .map(|p| {
-                        people
-                            .get(p)
-                            .and_then(|v| v.get(field))
-                            .map(|f| match (*col, f.masked) {
-                                ("petitioner_regions", _) => {
-                                    crate::export::province_of(f.value.expose())
-                                }
-                                ("petitioner_birth_years", false) => {
-                                    f.value.expose().chars().take(4).collect()
-                                }
-                                _ => f.value.expose().to_owned(),
-                            })
-                            .unwrap_or_default()
-                    })
-                    .collect();
-                put(col, values.join(";"));
-            }
-            rows.push(row);
-        }
-        Ok(crate::export::Export {
-            export_id,
-            time_ms,
-            actor: self.user.name.clone(),
-            profile,
-            filters,
-            columns,
-            rows,
-        })
+    /// Whether an export or statistics run over `filters` includes a case: never a honey
+    /// case, only one this user may see, and only one that passes the filters.
+    fn case_selected(&self, m: &CaseMeta, filters: &crate::export::Filters) -> bool {
+        !m.canary
+            && self.authorize_case(m).is_ok()
+            && filters
+                .status
+                .as_ref()
+                .is_none_or(|s| m.status.as_str() == s)
+            && filters.category.as_ref().is_none_or(|c| &m.category == c)
+            && filters.since_ms.is_none_or(|t| m.received_at >= t)
+            && filters.until_ms.is_none_or(|t| m.received_at < t)
     }
 
     /// Counts cases by a dimension with small-cell suppression, from meta (and, for
@@ -2034,32 +1885,66 @@ fn describe_query(q: &audit::AuditQuery) -> Vec<String> {
 /// its table, each once, and a meta bundle. A record whose field names were altered on disk
 /// is refused rather than shown with fields silently missing.
 fn decode_record(table: Table, id: &RecordId, bytes: &[u8]) -> Result<StoredRecord, VaultError> {
-    let tampered = |what: &str| VaultError::Tampered {
+    let mut rec: StoredRecord =
+        postcard::from_bytes(bytes).map_err(|_| tampered(table, id, "record"))?;
+    rec.loaded = Some(crypto::sha256(&[bytes]));
+    check_record(
+        table,
+        id,
+        rec.format,
+        rec.envelopes.iter().map(|(n, _)| n.as_str()),
+    )?;
+    Ok(rec)
+}
+
+/// [`decode_record`] without copying: the record borrows `bytes` (read-only use).
+fn decode_record_ref<'a>(
+    table: Table,
+    id: &RecordId,
+    bytes: &'a [u8],
+) -> Result<RecordRef<'a>, VaultError> {
+    let rec: RecordRef<'a> =
+        postcard::from_bytes(bytes).map_err(|_| tampered(table, id, "record"))?;
+    check_record(table, id, rec.format, rec.envelopes.iter().map(|(n, _)| *n))?;
+    Ok(rec)
+}
+
+fn tampered(table: Table, id: &RecordId, what: &str) -> VaultError {
+    VaultError::Tampered {
         table: table.as_str(),
         id: *id,
         field: what.to_owned(),
-    };
-    let mut rec: StoredRecord = postcard::from_bytes(bytes).map_err(|_| tampered("record"))?;
-    rec.loaded = Some(crypto::sha256(&[bytes]));
-    if rec.format != 1 {
-        return Err(tampered("record format"));
+    }
+}
+
+/// The structure checks of a decoded record: known format, only the field names of its
+/// table, each once, and a meta bundle.
+fn check_record<'a>(
+    table: Table,
+    id: &RecordId,
+    format: u8,
+    names: impl Iterator<Item = &'a str>,
+) -> Result<(), VaultError> {
+    if format != 1 {
+        return Err(tampered(table, id, "record format"));
     }
     let specs = match table {
         Table::Petitioner => PETITIONER_FIELDS,
         Table::Case => CASE_FIELDS,
     };
-    let mut seen = std::collections::BTreeSet::new();
-    for (name, _) in &rec.envelopes {
+    let mut seen: Vec<&str> = Vec::with_capacity(16);
+    for name in names {
         let known =
             name == MASKED_BUNDLE || name == META_BUNDLE || specs.iter().any(|s| s.name == name);
-        if !known || !seen.insert(name.as_str()) {
-            return Err(tampered("record structure"));
+        if !known || seen.contains(&name) {
+            return Err(tampered(table, id, "record structure"));
         }
+        seen.push(name);
     }
-    if !seen.contains(META_BUNDLE) {
-        return Err(tampered(META_BUNDLE));
+    if !seen.contains(&META_BUNDLE) {
+        return Err(tampered(table, id, META_BUNDLE));
     }
-    Ok(rec)
+    Ok(())
 }
 
 fn normalise_unit(unit: &str) -> String {

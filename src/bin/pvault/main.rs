@@ -799,29 +799,29 @@ fn run(cli: Cli) -> Result<()> {
                         until_ms: args.until.as_deref().map(parse_time).transpose()?,
                     };
                     let reason = args.reason.as_deref().map(Reason::new).transpose()?;
-                    let exp = session.export(profile, filters, reason.as_ref())?;
-                    let bar = output::progress_bar(json);
-                    if let Some(b) = &bar {
-                        b.set_length(exp.rows.len() as u64);
-                    }
-                    let mut bytes = Vec::new();
                     let format = match args.format {
-                        cli::ExportFormat::Jsonl => {
-                            export::write_jsonl(&exp, &mut bytes)?;
-                            "jsonl"
-                        }
-                        cli::ExportFormat::Csv => {
-                            export::write_csv(&exp, &mut bytes, args.bom)?;
-                            "csv"
-                        }
+                        cli::ExportFormat::Jsonl => export::Format::Jsonl,
+                        cli::ExportFormat::Csv => export::Format::Csv { bom: args.bom },
                     };
+                    let bar = output::progress_bar(json);
+                    let manifest = write_export(&args.out, |out| {
+                        session.export_to_with_progress(
+                            profile,
+                            filters,
+                            reason.as_ref(),
+                            format,
+                            out,
+                            &mut |done, total| {
+                                if let Some(b) = &bar {
+                                    b.set_length(total as u64);
+                                    b.set_position(done as u64);
+                                }
+                            },
+                        )
+                    })?;
                     if let Some(b) = bar {
-                        b.set_position(exp.rows.len() as u64);
                         b.finish_and_clear();
                     }
-                    let manifest = export::Manifest::of(&exp, format, &bytes);
-                    write_private(&args.out, &bytes)
-                        .with_context(|| format!("writing {}", args.out.display()))?;
                     let manifest_path = manifest_path(&args.out);
                     write_private(
                         &manifest_path,
@@ -1023,8 +1023,41 @@ fn manifest_path(out: &Path) -> std::path::PathBuf {
 }
 
 /// Writes a file readable only by its owner; refuses to overwrite.
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
+/// Streams an export into a private (0600) temporary file beside `out` and moves it to
+/// `out` only when the export succeeded: a refused or failed export (the audit entry could
+/// not be committed, a write failed) leaves no file behind.
+fn write_export(
+    out: &Path,
+    export: impl FnOnce(&mut dyn std::io::Write) -> Result<petition_vault::export::Manifest, VaultError>,
+) -> anyhow::Result<petition_vault::export::Manifest> {
+    let name = out
+        .file_name()
+        .ok_or_else(|| UsageError(format!("{} is not a file name", out.display())))?;
+    let mut partial = name.to_os_string();
+    partial.push(format!(".{}.partial", std::process::id()));
+    let tmp = out.with_file_name(partial);
+    let file = private_file(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+    let written = (|| -> anyhow::Result<petition_vault::export::Manifest> {
+        let mut w = std::io::BufWriter::with_capacity(256 * 1024, file);
+        let manifest = export(&mut w)?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        // A hard link does not replace an existing file (unlike a rename); where the file
+        // system has no hard links, rename, having checked that `out` is still free.
+        match std::fs::hard_link(&tmp, out) {
+            Ok(()) => {}
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists && !out.exists() => {
+                std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))?;
+            }
+            Err(e) => return Err(e).with_context(|| format!("writing {}", out.display())),
+        }
+        Ok(manifest)
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    written
+}
+
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -1032,7 +1065,12 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path)?;
+    opts.open(path)
+}
+
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = private_file(path)?;
     f.write_all(bytes)?;
     f.sync_all()
 }
