@@ -243,12 +243,22 @@ impl Drop for Walker<'_> {
     }
 }
 
-/// Entries per chunk when the log is walked on several threads. Each chunk is checked on
-/// its own — keys, sequence numbers, hashes, the links inside it, and the MACs from the
-/// chunk's first key — and the chunks are then joined in order, checking the link across
-/// each boundary. A chunk that is not perfect is walked again one entry at a time from its
-/// start, so the error named is always the first one, exactly as a single walk finds it.
-pub const VERIFY_CHUNK_ENTRIES: u64 = 8192;
+/// Entries per chunk when the log is walked on several threads: a few chunks per thread,
+/// from `MIN_CHUNK_ENTRIES` to `MAX_CHUNK_ENTRIES`. Each chunk is checked on its own —
+/// keys, sequence numbers, hashes, the links inside it, and the MACs from the chunk's first
+/// key — and the chunks are then joined in order, checking the link across each boundary.
+/// A chunk that is not perfect is walked again one entry at a time from its start, so the
+/// error named is always the first one, exactly as a single walk finds it.
+const MAX_CHUNK_ENTRIES: u64 = 8192;
+const MIN_CHUNK_ENTRIES: u64 = 16;
+const CHUNKS_PER_THREAD: u64 = 4;
+
+fn chunk_entries(log_len: u64, threads: usize) -> u64 {
+    let per_thread = (threads as u64).saturating_mul(CHUNKS_PER_THREAD).max(1);
+    log_len
+        .div_ceil(per_thread)
+        .clamp(MIN_CHUNK_ENTRIES, MAX_CHUNK_ENTRIES)
+}
 
 /// At most this many threads walk one log.
 const MAX_THREADS: usize = 8;
@@ -264,8 +274,8 @@ fn default_threads() -> usize {
 /// The checkpoint public key is the officer's pinned one when a key is given, else the
 /// vault header's (`vault_public_key`).
 ///
-/// The log is read in chunks of [`VERIFY_CHUNK_ENTRIES`] on all cores; the result, and the
-/// error named, are those of a single walk from the first entry to the last.
+/// The log is read in chunks on all cores; the result, and the error named, are those of a
+/// single walk from the first entry to the last.
 pub fn verify_log(
     store: &dyn Store,
     vault_id: &[u8; 16],
@@ -279,8 +289,7 @@ pub fn verify_log(
         vault_public_key,
         officer_key,
         external,
-        Walk::Chunks {
-            chunk: VERIFY_CHUNK_ENTRIES,
+        Walk::Auto {
             threads: default_threads(),
         },
     )
@@ -292,7 +301,10 @@ enum Walk {
     /// One entry at a time from the first: what the chunked walk must agree with.
     #[cfg_attr(not(test), allow(dead_code))]
     Single,
+    /// In chunks sized for the log on up to `threads` threads.
+    Auto { threads: usize },
     /// In chunks of `chunk` entries on up to `threads` threads.
+    #[cfg_attr(not(test), allow(dead_code))]
     Chunks { chunk: u64, threads: usize },
 }
 
@@ -312,12 +324,19 @@ fn verify_log_walking(
     let mut checkpoints = super::stored_checkpoints(store)?;
     checkpoints.extend_from_slice(external);
     let mut w = walker(officer_key, &checkpoints);
-    let resume = match walk {
-        Walk::Single => Some(0),
-        Walk::Chunks { chunk, threads } => {
-            // The head only says where to split the log; it is checked after the walk.
-            let hint = Head::read(store).map_or(0, |h| h.next_seq);
-            let chunk = chunk.max(1);
+    // The head only says where to split the log; it is checked after the walk.
+    let hint = match walk {
+        Walk::Single => 0,
+        _ => Head::read(store).map_or(0, |h| h.next_seq),
+    };
+    let chunking = match walk {
+        Walk::Single => None,
+        Walk::Auto { threads } => Some((chunk_entries(hint, threads), threads)),
+        Walk::Chunks { chunk, threads } => Some((chunk.max(1), threads)),
+    };
+    let resume = match chunking {
+        None => Some(0),
+        Some((chunk, threads)) => {
             let keys = KeySchedule::new(officer_key, chunk);
             walk_clean_chunks(store, &mut w, &keys, hint, chunk, threads)
         }
@@ -760,15 +779,17 @@ mod tests {
             let mut with_key = None;
             for key in [false, true] {
                 let single = self.verify(key, external, Walk::Single);
-                for chunk in [0, 1, 2, 3, 4, 5, 8, 13, 16, 24, 64] {
-                    for threads in [1, 2, 3, 4] {
-                        let walk = Walk::Chunks { chunk, threads };
-                        assert_eq!(
-                            self.verify(key, external, walk),
-                            single,
-                            "{walk:?}, with key: {key}"
-                        );
-                    }
+                let auto = [1, 2, 4].map(|threads| Walk::Auto { threads });
+                for walk in [0, 1, 2, 3, 4, 5, 8, 13, 16, 24, 64]
+                    .into_iter()
+                    .flat_map(|chunk| [1, 2, 3].map(|threads| Walk::Chunks { chunk, threads }))
+                    .chain(auto)
+                {
+                    assert_eq!(
+                        self.verify(key, external, walk),
+                        single,
+                        "{walk:?}, with key: {key}"
+                    );
                 }
                 if key {
                     with_key = Some(single);
