@@ -252,6 +252,9 @@ impl Drop for Walker<'_> {
 const MAX_CHUNK_ENTRIES: u64 = 8192;
 const MIN_CHUNK_ENTRIES: u64 = 16;
 const CHUNKS_PER_THREAD: u64 = 4;
+/// Shorter logs are walked (still in chunks) on the calling thread alone: starting helper
+/// threads costs more than it saves there, and much more on a busy machine.
+const MIN_PARALLEL_ENTRIES: u64 = 4096;
 
 fn chunk_entries(log_len: u64, threads: usize) -> u64 {
     let per_thread = (threads as u64).saturating_mul(CHUNKS_PER_THREAD).max(1);
@@ -331,7 +334,14 @@ fn verify_log_walking(
     };
     let chunking = match walk {
         Walk::Single => None,
-        Walk::Auto { threads } => Some((chunk_entries(hint, threads), threads)),
+        Walk::Auto { threads } => {
+            let threads = if hint < MIN_PARALLEL_ENTRIES {
+                1
+            } else {
+                threads
+            };
+            Some((chunk_entries(hint, threads), threads))
+        }
         Walk::Chunks { chunk, threads } => Some((chunk.max(1), threads)),
     };
     let resume = match chunking {
@@ -527,12 +537,15 @@ fn walk_clean_chunks(
     let mut outcomes = if threads == 1 {
         work()
     } else {
+        // This thread walks too: on a busy machine a helper may start late, and then
+        // this thread simply takes more of the chunks.
         std::thread::scope(|s| {
-            let workers: Vec<_> = (0..threads).map(|_| s.spawn(work)).collect();
-            workers
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
+            let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+            let mut done = work();
+            for h in helpers {
+                done.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            }
+            done
         })
     };
     outcomes.sort_unstable_by_key(|(j, _)| *j);
