@@ -68,6 +68,28 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// A plain allowed entry for tests.
+    #[cfg(test)]
+    pub(crate) fn sample(seq: u64, time_ms: i64, actor: &str, action: Action) -> Entry {
+        Entry {
+            seq,
+            time_ms,
+            session: [1; 8],
+            actor: actor.into(),
+            role: None,
+            action,
+            targets: vec![],
+            requested: vec![],
+            returned: vec![],
+            purpose: None,
+            case_ref: None,
+            reason: None,
+            outcome: Outcome::Allowed,
+            detail: None,
+            flags: vec![],
+        }
+    }
+
     /// The canonical bytes that are hashed.
     pub fn canonical(&self) -> Vec<u8> {
         postcard::to_stdvec(self).expect("entry serialises")
@@ -193,23 +215,7 @@ mod tests {
     #[test]
     fn raw_seq_reads_the_varint() {
         for seq in [0u64, 1, 127, 128, 300, 1 << 40, u64::MAX] {
-            let e = Entry {
-                seq,
-                time_ms: 1,
-                session: [0; 8],
-                actor: "a".into(),
-                role: None,
-                action: Action::Unlock,
-                targets: vec![],
-                requested: vec![],
-                returned: vec![],
-                purpose: None,
-                case_ref: None,
-                reason: None,
-                outcome: Outcome::Allowed,
-                detail: None,
-                flags: vec![],
-            };
+            let e = Entry::sample(seq, 1, "a", Action::Unlock);
             let r = RecordedEntry {
                 entry: e,
                 prev: [1; 32],

@@ -524,26 +524,12 @@ pub fn format_time(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::Outcome;
     use crate::store::SledStore;
 
     fn entry(actor: &str, targets: Vec<RecordId>) -> Entry {
         Entry {
-            seq: 0,
-            time_ms: 1_700_000_000_000,
-            session: [1; 8],
-            actor: actor.into(),
-            role: None,
-            action: Action::Export,
             targets,
-            requested: vec![],
-            returned: vec![],
-            purpose: None,
-            case_ref: None,
-            reason: None,
-            outcome: Outcome::Allowed,
-            detail: None,
-            flags: vec![],
+            ..Entry::sample(0, 1_700_000_000_000, actor, Action::Export)
         }
     }
 

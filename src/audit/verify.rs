@@ -655,7 +655,7 @@ mod tests {
     //! name the same first bad entry and the same fault.
 
     use super::*;
-    use crate::audit::{Entry, Outcome, RecordedEntry, entry_mac};
+    use crate::audit::{Entry, RecordedEntry, entry_mac};
     use crate::crypto::DerivedKey;
     use crate::policy::Action;
     use crate::store::{AUDIT_HEAD_KEY, SledStore, WriteSet};
@@ -672,23 +672,12 @@ mod tests {
     }
 
     fn entry(seq: u64) -> Entry {
-        Entry {
+        Entry::sample(
             seq,
-            time_ms: 1_764_000_000_000 + seq as i64,
-            session: [1; 8],
-            actor: format!("officer{}", seq % 3),
-            role: None,
-            action: Action::Unlock,
-            targets: vec![],
-            requested: vec![],
-            returned: vec![],
-            purpose: None,
-            case_ref: None,
-            reason: None,
-            outcome: Outcome::Allowed,
-            detail: None,
-            flags: vec![],
-        }
+            1_764_000_000_000 + seq as i64,
+            &format!("officer{}", seq % 3),
+            Action::Unlock,
+        )
     }
 
     /// A log of `n` entries built with the chain formulas, its head, and no checkpoints.
