@@ -1022,7 +1022,6 @@ fn manifest_path(out: &Path) -> std::path::PathBuf {
     out.with_file_name(name)
 }
 
-/// Writes a file readable only by its owner; refuses to overwrite.
 /// Streams an export into a private (0600) temporary file beside `out` and moves it to
 /// `out` only when the export succeeded: a refused or failed export (the audit entry could
 /// not be committed, a write failed) leaves no file behind.
@@ -1068,6 +1067,7 @@ fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
     opts.open(path)
 }
 
+/// Writes a file readable only by its owner; refuses to overwrite.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut f = private_file(path)?;
