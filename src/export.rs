@@ -225,9 +225,17 @@ impl<W: Write> RowWriter<W> {
         })
     }
 
-    /// The column names.
-    pub(crate) fn names(&self) -> &[&'static str] {
-        &self.names
+    /// Writes one row whose cells are in the order of the columns given to `begin` (every
+    /// row the vault streams).
+    pub(crate) fn column_row<'a>(
+        &mut self,
+        cells: impl Iterator<Item = &'a str>,
+    ) -> std::io::Result<()> {
+        // Lent out for the call rather than copied per row.
+        let names = std::mem::take(&mut self.names);
+        let written = self.encode(&names, true, cells);
+        self.names = names;
+        written
     }
 
     /// Writes one row: `cells` in the order of `names` (the columns, for every row the
@@ -237,11 +245,23 @@ impl<W: Write> RowWriter<W> {
         names: &[&'static str],
         cells: impl Iterator<Item = &'a str>,
     ) -> std::io::Result<()> {
+        let columns = names == self.names.as_slice();
+        self.encode(names, columns, cells)
+    }
+
+    /// Encodes one row; `columns`: `names` are the columns given to `begin`, whose JSON key
+    /// order is already known.
+    fn encode<'a>(
+        &mut self,
+        names: &[&'static str],
+        columns: bool,
+        cells: impl Iterator<Item = &'a str>,
+    ) -> std::io::Result<()> {
         match &mut self.encoder {
             Encoder::Jsonl { out, order, line } => {
                 let cells: Vec<&str> = cells.collect();
                 let sorted;
-                let order = if names.len() == order.len() && names == self.names.as_slice() {
+                let order = if columns {
                     order.as_slice()
                 } else {
                     sorted = key_order(names);

@@ -224,8 +224,7 @@ impl<'v> Session<'v> {
             }
             fn row(&mut self, row: &RowText) -> std::io::Result<()> {
                 let w = self.writer.as_mut().expect("begin came first");
-                let names = w.names().to_vec();
-                w.row(&names, row.cells())?;
+                w.column_row(row.cells())?;
                 self.done += 1;
                 if self.done.is_multiple_of(1024) {
                     (self.progress)(self.done, self.total);
