@@ -1,5 +1,7 @@
-//! Side-by-side comparison: (a) plaintext sled, (b) raw AES-256-GCM, (c) SQLCipher and
-//! (d) petition-vault, over one deterministic synthetic dataset, in one run.
+//! Side-by-side comparison: (a) plaintext sled, (b) raw AES-256-GCM, (c) SQLCipher,
+//! (d) petition-vault and (e) a vault-shaped plaintext sled (the vault's storage work without
+//! the vault: the floor of what the vault could reach on sled with its data layout), over one
+//! deterministic synthetic dataset, in one run.
 //!
 //! ```text
 //! CARGO_BUILD_JOBS=1 cargo bench --bench compare -- --records 100000
@@ -23,6 +25,7 @@ use petition_vault::export::{Filters, Format as ExportFormat, Profile};
 use petition_vault::import::{self, Format};
 use petition_vault::index::Query;
 use petition_vault::model::synth::{Synth, SynthCase, SynthPerson};
+use petition_vault::store::Tree as StoreTree;
 use petition_vault::{
     AuditKey, KdfParams, NewPetitioner, Passphrase, RecordId, Role, SecretText, Session, Vault,
     VaultError, VaultOptions,
@@ -49,6 +52,8 @@ const WRITE_SEED_XOR: u64 = 0x5EED_F00D;
 const AES_KEEP: usize = 20_000;
 /// ID numbers per call in the batched-lookup row.
 const LOOKUP_BATCH: usize = 100;
+/// Seed offset of the records the vault-shaped system (e) measures the vault's shape on.
+const PROBE_SEED_XOR: u64 = 0x0005_4A9E;
 
 // ---- arguments -------------------------------------------------------------------------
 
@@ -1093,6 +1098,351 @@ impl System for VaultRun<'_, '_> {
     }
 }
 
+// (e) vault-shaped plaintext sled: the storage floor ------------------------------------
+
+/// What the vault stores per record and per operation, measured on a small probe vault at
+/// start-up (so it follows the vault's format): value sizes, key counts and key sizes.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    /// Stored petitioner and case values (mean bytes).
+    p_val: usize,
+    c_val: usize,
+    /// Blind-index keys per imported record, their mean size, and how many of them are
+    /// insert-if-absent (read inside the transaction first). One holds the record id; the
+    /// others have empty values, as in the vault.
+    ix_keys: usize,
+    ix_key: usize,
+    ix_unique: usize,
+    /// Audit-index keys per imported record and their mean size.
+    ai_keys: f64,
+    ai_key: usize,
+    /// One import batch's audit entry (bytes per record of the batch), the head.
+    import_entry_per_rec: usize,
+    head: usize,
+    /// Per single operation: its audit entry, and the index / audit-index keys it adds.
+    write_entry: usize,
+    write_ix: usize,
+    write_ai: usize,
+    lookup_entry: usize,
+    lookup_ai: usize,
+    read_entry: usize,
+    read_ai: usize,
+}
+
+/// (key count, key bytes, value bytes) of a tree.
+fn tree_stats(store: &dyn petition_vault::store::Store, tree: StoreTree) -> (usize, usize, usize) {
+    let (mut n, mut kb, mut vb) = (0, 0, 0);
+    store
+        .visit(tree, b"", &mut |k, v| {
+            n += 1;
+            kb += k.len();
+            vb += v.len();
+            true
+        })
+        .expect("probe scan");
+    (n, kb, vb)
+}
+
+/// The newest audit entry's stored size.
+fn last_entry_len(store: &dyn petition_vault::store::Store) -> usize {
+    let mut last = 0;
+    store
+        .visit(StoreTree::Audit, b"", &mut |_, v| {
+            last = v.len();
+            true
+        })
+        .expect("probe scan");
+    last
+}
+
+impl Shape {
+    /// Imports `2 × BATCH` records (another seed than the dataset's) into a throwaway vault,
+    /// then does one write, one lookup and one read, and measures what each stored.
+    fn probe(dir: &Path, seed: u64) -> Shape {
+        let (mut sys, vault) = VaultSys::create(dir, 16);
+        let store = vault.store();
+        let st = store.as_ref();
+        let mut synth = Synth::new(seed ^ PROBE_SEED_XOR);
+        let recs: Vec<Rec> = (0..2 * BATCH)
+            .map(|_| {
+                let person = synth.person();
+                let case = synth.case_for(&person);
+                Rec { person, case }
+            })
+            .collect();
+        let reg = vault.unlock("reg", &pass("reg")).expect("unlock");
+        let ana = vault.unlock("ana", &pass("ana")).expect("unlock");
+        let ix0 = tree_stats(st, StoreTree::Index);
+        let ai0 = tree_stats(st, StoreTree::AuditIndex);
+        let mut run = VaultRun {
+            sys: &mut sys,
+            vault: &vault,
+            reg,
+            ana,
+        };
+        run.import(&recs);
+        let n = recs.len();
+        let (pn, _, pv) = tree_stats(st, StoreTree::Petitioners);
+        let (cn, _, cv) = tree_stats(st, StoreTree::Cases);
+        let ix1 = tree_stats(st, StoreTree::Index);
+        let ai1 = tree_stats(st, StoreTree::AuditIndex);
+        let import_entry = last_entry_len(st);
+        let head = st
+            .get(StoreTree::Meta, petition_vault::store::AUDIT_HEAD_KEY)
+            .expect("head")
+            .map_or(0, |h| h.len());
+        let person = synth.person();
+        run.durable_write(&person);
+        let ix2 = tree_stats(st, StoreTree::Index);
+        let ai2 = tree_stats(st, StoreTree::AuditIndex);
+        let write_entry = last_entry_len(st);
+        assert!(run.lookup(&recs[0].person.id_number), "probe lookup");
+        let ai3 = tree_stats(st, StoreTree::AuditIndex);
+        let lookup_entry = last_entry_len(st);
+        run.audited_read(0);
+        let ai4 = tree_stats(st, StoreTree::AuditIndex);
+        let read_entry = last_entry_len(st);
+        let ix_keys = ix1.0 - ix0.0;
+        let shape = Shape {
+            p_val: pv / pn.max(1),
+            c_val: cv / cn.max(1),
+            ix_keys: ix_keys.div_ceil(n),
+            ix_key: (ix1.1 - ix0.1) / ix_keys.max(1),
+            // the unique ID entry and the import-row fingerprint
+            ix_unique: 2,
+            ai_keys: (ai1.0 - ai0.0) as f64 / n as f64,
+            ai_key: (ai1.1 - ai0.1) / (ai1.0 - ai0.0).max(1),
+            import_entry_per_rec: import_entry / BATCH,
+            head,
+            write_entry,
+            write_ix: ix2.0 - ix1.0,
+            write_ai: ai2.0 - ai1.0,
+            lookup_entry,
+            lookup_ai: ai3.0 - ai2.0,
+            read_entry,
+            read_ai: ai4.0 - ai3.0,
+        };
+        drop(run);
+        drop(vault);
+        let _ = std::fs::remove_dir_all(dir);
+        eprintln!("compare: vault shape per record / operation: {shape:?}");
+        shape
+    }
+}
+
+/// A write into one of (a)'s trees (`P`, `C` or `IX`).
+type TreeKv = (usize, Vec<u8>, Vec<u8>);
+
+/// The vault's storage work without the vault: per operation, the keys and value sizes the
+/// vault writes (random bytes; sled does not compress), in the same transactions, made
+/// durable the same way (flush + `fdatasync`). No crypto, policy, validation or scanning:
+/// what this row reaches is the most the vault could reach on sled with its data layout.
+struct ShapedSled {
+    plain: PlainSled,
+    shape: Shape,
+    ai_tree: sled::Tree,
+    next_key: u64,
+    seq: u64,
+    records: u64,
+}
+
+impl ShapedSled {
+    fn new(dir: &Path, cache: u64, seed: u64) -> ShapedSled {
+        let shape = Shape::probe(&dir.join("probe"), seed);
+        let plain = PlainSled::new(dir, cache);
+        let ai_tree = plain
+            .db
+            .as_ref()
+            .expect("open")
+            .open_tree("audit_index")
+            .expect("tree");
+        ShapedSled {
+            plain,
+            shape,
+            ai_tree,
+            next_key: 0,
+            seq: 0,
+            records: 0,
+        }
+    }
+
+    /// `len` bytes that look random to sled (and to any compressor).
+    fn bytes(&mut self, len: usize) -> Vec<u8> {
+        self.next_key += 1;
+        let mut x = spread_id(self.next_key);
+        let mut out = Vec::with_capacity(len + 16);
+        while out.len() < len {
+            out.extend_from_slice(&x);
+            x = spread_id(u128::from_be_bytes(x) as u64 ^ self.next_key);
+        }
+        out.truncate(len);
+        out
+    }
+
+    fn durable(&self) {
+        let p = &self.plain;
+        p.db.as_ref().expect("open").flush().expect("flush");
+        p.data_file
+            .as_ref()
+            .expect("open")
+            .sync_data()
+            .expect("fdatasync");
+    }
+
+    /// One transaction: `records` (tree, key, value) writes, `absent` keys read first, an
+    /// audit entry of `entry` bytes with `ai` audit-index keys, and the head read and
+    /// rewritten; then durable.
+    fn commit(&mut self, writes: &[TreeKv], absent: &[Vec<u8>], entry: usize, ai: usize) {
+        self.seq += 1;
+        let seq = self.seq.to_be_bytes();
+        let entry = self.bytes(entry);
+        let head = self.bytes(self.shape.head);
+        let ai_keys: Vec<Vec<u8>> = (0..ai).map(|_| self.bytes(self.shape.ai_key)).collect();
+        let t = &self.plain.trees;
+        let res: sled::transaction::TransactionResult<()> =
+            (&t[P], &t[C], &t[IX], &t[META], &t[AUDIT], &self.ai_tree).transaction(
+                |(tp, tc, ti, tm, ta, tai)| {
+                    for k in absent {
+                        black_box(ti.get(k.as_slice())?);
+                    }
+                    for (tree, k, v) in writes {
+                        let tx = match *tree {
+                            P => tp,
+                            C => tc,
+                            _ => ti,
+                        };
+                        tx.insert(k.as_slice(), v.as_slice())?;
+                    }
+                    black_box(tm.get(b"audit_head")?);
+                    ta.insert(&seq[..], entry.as_slice())?;
+                    tm.insert(&b"audit_head"[..], head.as_slice())?;
+                    for k in &ai_keys {
+                        tai.insert(k.as_slice(), &[][..])?;
+                    }
+                    Ok(())
+                },
+            );
+        res.expect("transaction");
+        self.durable();
+    }
+
+    /// A petitioner's writes: the record and `ix` index keys, the first of them `unique_key`
+    /// holding the id (the unique ID-number entry); the first `unique` keys are
+    /// insert-if-absent, as the vault's unique ID entry and import-row fingerprint are.
+    fn petitioner(
+        &mut self,
+        unique_key: Vec<u8>,
+        ix: usize,
+        unique: usize,
+    ) -> (Vec<TreeKv>, Vec<Vec<u8>>) {
+        self.records += 1;
+        let pid = spread_id(self.records).to_vec();
+        let mut w = vec![(P, pid.clone(), self.bytes(self.shape.p_val))];
+        let mut keys = vec![unique_key];
+        while keys.len() < ix.max(1) {
+            keys.push(self.bytes(self.shape.ix_key));
+        }
+        let absent = keys[..unique.min(keys.len())].to_vec();
+        for (i, key) in keys.into_iter().enumerate() {
+            let value = if i == 0 { pid.clone() } else { Vec::new() };
+            w.push((IX, key, value));
+        }
+        (w, absent)
+    }
+
+    fn lookup_key(&self, id_number: &str) -> Vec<u8> {
+        let mut key = b"i".to_vec();
+        key.extend_from_slice(id_number.as_bytes());
+        key
+    }
+}
+
+impl System for ShapedSled {
+    fn import(&mut self, recs: &[Rec]) -> Duration {
+        let start = Instant::now();
+        for batch in recs.chunks(BATCH) {
+            let mut writes = Vec::with_capacity(batch.len() * (2 + self.shape.ix_keys));
+            let mut absent = Vec::with_capacity(batch.len() * self.shape.ix_unique);
+            for r in batch {
+                // the unique entry is keyed by the ID number itself, so the lookup row finds it
+                let key = self.lookup_key(&r.person.id_number);
+                let (w, a) = self.petitioner(key, self.shape.ix_keys, self.shape.ix_unique);
+                writes.extend(w);
+                absent.extend(a);
+                let cid = spread_id(u64::MAX - self.records).to_vec();
+                let cv = self.bytes(self.shape.c_val);
+                writes.push((C, cid, cv));
+            }
+            let entry = self.shape.import_entry_per_rec * batch.len();
+            let ai = (self.shape.ai_keys * batch.len() as f64).round() as usize;
+            self.commit(&writes, &absent, entry, ai);
+        }
+        start.elapsed()
+    }
+
+    fn durable_write(&mut self, _p: &SynthPerson) -> bool {
+        let key = self.bytes(self.shape.ix_key);
+        let (w, a) = self.petitioner(key, self.shape.write_ix, 1);
+        let (entry, ai) = (self.shape.write_entry, self.shape.write_ai);
+        self.commit(&w, &a, entry, ai);
+        true
+    }
+
+    fn lookup(&mut self, id_number: &str) -> bool {
+        let key = self.lookup_key(id_number);
+        let Some(pid) = self.plain.trees[IX].get(&key).expect("get") else {
+            return false;
+        };
+        black_box(self.plain.trees[P].get(&pid).expect("get").expect("record"));
+        self.plain
+            .hits
+            .push(pid.as_ref().try_into().expect("16 bytes"));
+        let (entry, ai) = (self.shape.lookup_entry, self.shape.lookup_ai);
+        self.commit(&[], &[], entry, ai);
+        true
+    }
+
+    fn audited_read(&mut self, i: usize) -> bool {
+        let pid = self.plain.hits[i % self.plain.hits.len()];
+        black_box(self.plain.trees[P].get(pid).expect("get").expect("record"));
+        let (entry, ai) = (self.shape.read_entry, self.shape.read_ai);
+        self.commit(&[], &[], entry, ai);
+        true
+    }
+
+    /// A full scan of both record trees, then the export's audit entry (every id).
+    fn export(&mut self) -> (usize, Duration) {
+        let start = Instant::now();
+        let mut n = 0;
+        for item in self.plain.trees[P].iter() {
+            black_box(item.expect("scan"));
+        }
+        for item in self.plain.trees[C].iter() {
+            black_box(item.expect("scan"));
+            n += 1;
+        }
+        let ids = self.plain.trees[P].len() + n;
+        self.commit(&[], &[], 16 * ids, 256);
+        (n, start.elapsed())
+    }
+
+    fn verify(&mut self, _hint: u64) -> Option<(u64, Duration)> {
+        None
+    }
+
+    fn settle(&mut self) {
+        self.durable();
+    }
+
+    fn dir(&self) -> &Path {
+        self.plain.dir()
+    }
+
+    fn reopen(&mut self) -> Option<Duration> {
+        None
+    }
+}
+
 // ---- the child side ----------------------------------------------------------------------
 
 enum Next {
@@ -1275,6 +1625,10 @@ fn run_child(kind: &str, args: &Args) {
                 );
             }
         }
+        "shaped" => {
+            let mut s = ShapedSled::new(&dir, cache, args.seed);
+            serve(&mut s, &mut data, &mut writes, &mut lines);
+        }
         other => panic!("unknown system {other}"),
     }
 }
@@ -1387,7 +1741,7 @@ impl Figures {
     }
 }
 
-const SYSTEMS: [&str; 4] = ["sled", "aes", "sqlcipher", "vault"];
+const SYSTEMS: [&str; 5] = ["sled", "aes", "sqlcipher", "vault", "shaped"];
 
 fn run_parent(args: &Args) {
     let tmp;
@@ -1491,13 +1845,18 @@ fn run_parent(args: &Args) {
     for (c, f) in children.iter_mut().zip(fig.iter_mut()) {
         let r = c.call("settle");
         f.disk = num(&r, "disk");
-        f.hwm_kib = num(&r, "hwm_kib");
+        // (e) measured the vault's shape on a probe vault in its own process first
+        if c.name != "shaped" {
+            f.hwm_kib = num(&r, "hwm_kib");
+        }
     }
     eprintln!("compare: exports ({:.0} s)", wall.elapsed().as_secs_f64());
     for (c, f) in children.iter_mut().zip(fig.iter_mut()) {
         let r = c.call("export");
         f.export_rate = num(&r, "n") / num(&r, "secs");
-        f.export_hwm_kib = num(&r, "hwm_kib");
+        if c.name != "shaped" {
+            f.export_hwm_kib = num(&r, "hwm_kib");
+        }
     }
     for (c, f) in children.iter_mut().zip(fig.iter_mut()) {
         let r = c.call("reopen");
@@ -1580,9 +1939,9 @@ fn print_table(args: &Args, fig: &[Figures], wall: Duration) {
     );
     println!();
     println!(
-        "| row | unit | (a) plaintext sled | (b) raw AES-256-GCM | (c) SQLCipher | (d) petition-vault |"
+        "| row | unit | (a) plaintext sled | (b) raw AES-256-GCM | (c) SQLCipher | (d) petition-vault | (e) vault-shaped sled (floor) |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     row(
         "bulk import (batches of 1000, fsync each)",
         "records/s",
@@ -1709,6 +2068,41 @@ fn goals(fig: &[Figures]) {
         "resident memory ≤ 256 MiB (goal at 1M; peak incl. export)",
         format!("{m:.0} MiB"),
         m <= 256.0,
+    );
+    floor(fig);
+}
+
+/// How much of each row the vault's storage layout alone allows: (e) writes and reads what
+/// the vault does, without crypto, policy, validation or scanning.
+fn floor(fig: &[Figures]) {
+    let (a, d, e) = (&fig[0], &fig[3], &fig[4]);
+    println!();
+    println!("| row | (e) floor vs (a) | (d) vault vs (e) floor | goal vs (a) |");
+    println!("|---|---|---|---|");
+    let line = |name: &str, f: &dyn Fn(&Figures) -> f64, higher_is_better: bool, goal: &str| {
+        let (fa, fd, fe) = (f(a), f(d), f(e));
+        let (ea, de) = if higher_is_better {
+            (fe / fa, fd / fe)
+        } else {
+            (fa / fe, fe / fd)
+        };
+        println!("| {name} | {ea:.2}× | {de:.2}× | {goal} |");
+    };
+    line("bulk import", &|x| x.import_rate(), true, "≥ 0.75×");
+    line("durable single write", &|x| x.write_rate(), true, "≥ 0.8×");
+    line(
+        "lookup by ID, p50 (speed)",
+        &|x| x.pct(50),
+        false,
+        "≥ 0.67× (latency ≤ 1.5×)",
+    );
+    line("audited read", &|x| x.read_rate(), true, "≥ 0.8×");
+    line("redacted export", &|x| x.export_rate, true, "≥ 0.5×");
+    line(
+        "disk (compactness)",
+        &|x| x.disk,
+        false,
+        "≥ 0.63× (size ≤ 1.6×)",
     );
 }
 
