@@ -280,6 +280,10 @@ trait System {
     /// length, for the baseline.
     fn verify(&mut self, hint: u64) -> Option<(u64, Duration)>;
     fn settle(&mut self) {}
+    /// Bytes of the audit log verified (the vault only).
+    fn log_bytes(&self) -> u64 {
+        0
+    }
     fn dir(&self) -> &Path;
     fn reopen(&mut self) -> Option<Duration>;
     /// True when the child's loop, which owns the database, reopens it.
@@ -951,6 +955,8 @@ struct VaultSys {
     hits: Vec<RecordId>,
     imported: usize,
     duplicates: usize,
+    /// Bytes of the audit log at the last `verify` (entries vary from ~250 B to ~32 KB).
+    log_bytes: u64,
 }
 
 impl VaultSys {
@@ -976,6 +982,7 @@ impl VaultSys {
                 hits: Vec::new(),
                 imported: 0,
                 duplicates: 0,
+                log_bytes: 0,
             },
             vault,
         )
@@ -1082,6 +1089,15 @@ impl System for VaultRun<'_, '_> {
             })
             .min()
             .expect("5 runs");
+        let mut bytes = 0u64;
+        self.vault
+            .store()
+            .visit(StoreTree::Audit, b"", &mut |_, v| {
+                bytes += v.len() as u64;
+                true
+            })
+            .expect("log size");
+        self.sys.log_bytes = bytes;
         Some((entries, best))
     }
 
@@ -1095,6 +1111,10 @@ impl System for VaultRun<'_, '_> {
 
     fn reopened_by_owner(&self) -> bool {
         true
+    }
+
+    fn log_bytes(&self) -> u64 {
+        self.sys.log_bytes
     }
 }
 
@@ -1113,9 +1133,11 @@ struct Shape {
     ix_keys: usize,
     ix_key: usize,
     ix_unique: usize,
-    /// Audit-index keys per imported record and their mean size.
+    /// Audit-index keys per imported record, their mean key and value sizes (bulk entries
+    /// are indexed in buckets whose values list ids).
     ai_keys: f64,
     ai_key: usize,
+    ai_val: usize,
     /// One import batch's audit entry (bytes per record of the batch), the head.
     import_entry_per_rec: usize,
     head: usize,
@@ -1127,6 +1149,9 @@ struct Shape {
     lookup_ai: usize,
     read_entry: usize,
     read_ai: usize,
+    /// A lookup of `LOOKUP_BATCH` ID numbers in one call (`find_any`: one entry).
+    batch_entry: usize,
+    batch_ai: usize,
 }
 
 /// (key count, key bytes, value bytes) of a tree.
@@ -1202,6 +1227,13 @@ impl Shape {
         run.audited_read(0);
         let ai4 = tree_stats(st, StoreTree::AuditIndex);
         let read_entry = last_entry_len(st);
+        let ids: Vec<String> = recs[..LOOKUP_BATCH]
+            .iter()
+            .map(|r| r.person.id_number.clone())
+            .collect();
+        assert_eq!(run.lookup_batch(&ids), LOOKUP_BATCH, "probe batch lookup");
+        let ai5 = tree_stats(st, StoreTree::AuditIndex);
+        let batch_entry = last_entry_len(st);
         let ix_keys = ix1.0 - ix0.0;
         let shape = Shape {
             p_val: pv / pn.max(1),
@@ -1212,6 +1244,7 @@ impl Shape {
             ix_unique: 2,
             ai_keys: (ai1.0 - ai0.0) as f64 / n as f64,
             ai_key: (ai1.1 - ai0.1) / (ai1.0 - ai0.0).max(1),
+            ai_val: (ai1.2 - ai0.2) / (ai1.0 - ai0.0).max(1),
             import_entry_per_rec: import_entry / BATCH,
             head,
             write_entry,
@@ -1221,6 +1254,8 @@ impl Shape {
             lookup_ai: ai3.0 - ai2.0,
             read_entry,
             read_ai: ai4.0 - ai3.0,
+            batch_entry,
+            batch_ai: ai5.0 - ai4.0,
         };
         drop(run);
         drop(vault);
@@ -1289,15 +1324,24 @@ impl ShapedSled {
             .expect("fdatasync");
     }
 
-    /// One transaction: `records` (tree, key, value) writes, `absent` keys read first, an
-    /// audit entry of `entry` bytes with `ai` audit-index keys, and the head read and
+    /// One transaction: `writes` (tree, key, value), `absent` keys read first, an audit
+    /// entry of `entry` bytes with `ai` audit-index keys of `ai_val`-byte values (bulk
+    /// entries' buckets list ids; per-record keys are empty), and the head read and
     /// rewritten; then durable.
-    fn commit(&mut self, writes: &[TreeKv], absent: &[Vec<u8>], entry: usize, ai: usize) {
+    fn commit(
+        &mut self,
+        writes: &[TreeKv],
+        absent: &[Vec<u8>],
+        entry: usize,
+        (ai, ai_val): (usize, usize),
+    ) {
         self.seq += 1;
         let seq = self.seq.to_be_bytes();
         let entry = self.bytes(entry);
         let head = self.bytes(self.shape.head);
-        let ai_keys: Vec<Vec<u8>> = (0..ai).map(|_| self.bytes(self.shape.ai_key)).collect();
+        let ai_keys: Vec<Kv> = (0..ai)
+            .map(|_| (self.bytes(self.shape.ai_key), self.bytes(ai_val)))
+            .collect();
         let t = &self.plain.trees;
         let res: sled::transaction::TransactionResult<()> =
             (&t[P], &t[C], &t[IX], &t[META], &t[AUDIT], &self.ai_tree).transaction(
@@ -1316,8 +1360,8 @@ impl ShapedSled {
                     black_box(tm.get(b"audit_head")?);
                     ta.insert(&seq[..], entry.as_slice())?;
                     tm.insert(&b"audit_head"[..], head.as_slice())?;
-                    for k in &ai_keys {
-                        tai.insert(k.as_slice(), &[][..])?;
+                    for (k, v) in &ai_keys {
+                        tai.insert(k.as_slice(), v.as_slice())?;
                     }
                     Ok(())
                 },
@@ -1375,7 +1419,7 @@ impl System for ShapedSled {
             }
             let entry = self.shape.import_entry_per_rec * batch.len();
             let ai = (self.shape.ai_keys * batch.len() as f64).round() as usize;
-            self.commit(&writes, &absent, entry, ai);
+            self.commit(&writes, &absent, entry, (ai, self.shape.ai_val));
         }
         start.elapsed()
     }
@@ -1384,7 +1428,7 @@ impl System for ShapedSled {
         let key = self.bytes(self.shape.ix_key);
         let (w, a) = self.petitioner(key, self.shape.write_ix, 1);
         let (entry, ai) = (self.shape.write_entry, self.shape.write_ai);
-        self.commit(&w, &a, entry, ai);
+        self.commit(&w, &a, entry, (ai, 0));
         true
     }
 
@@ -1398,15 +1442,30 @@ impl System for ShapedSled {
             .hits
             .push(pid.as_ref().try_into().expect("16 bytes"));
         let (entry, ai) = (self.shape.lookup_entry, self.shape.lookup_ai);
-        self.commit(&[], &[], entry, ai);
+        self.commit(&[], &[], entry, (ai, 0));
         true
+    }
+
+    /// The gets of every lookup, then one durable audit entry for the call (`find_any`).
+    fn lookup_batch(&mut self, id_numbers: &[String]) -> usize {
+        let mut found = 0;
+        for id_number in id_numbers {
+            let key = self.lookup_key(id_number);
+            if let Some(pid) = self.plain.trees[IX].get(&key).expect("get") {
+                black_box(self.plain.trees[P].get(&pid).expect("get").expect("record"));
+                found += 1;
+            }
+        }
+        let (entry, ai) = (self.shape.batch_entry, self.shape.batch_ai);
+        self.commit(&[], &[], entry, (ai, 0));
+        found
     }
 
     fn audited_read(&mut self, i: usize) -> bool {
         let pid = self.plain.hits[i % self.plain.hits.len()];
         black_box(self.plain.trees[P].get(pid).expect("get").expect("record"));
         let (entry, ai) = (self.shape.read_entry, self.shape.read_ai);
-        self.commit(&[], &[], entry, ai);
+        self.commit(&[], &[], entry, (ai, 0));
         true
     }
 
@@ -1422,7 +1481,7 @@ impl System for ShapedSled {
             n += 1;
         }
         let ids = self.plain.trees[P].len() + n;
-        self.commit(&[], &[], 16 * ids, 256);
+        self.commit(&[], &[], 16 * ids, (256, 16 * ids / 256));
         (n, start.elapsed())
     }
 
@@ -1533,7 +1592,11 @@ fn serve(
                 format!("secs={} n={n}", total.as_secs_f64())
             }
             "verify" => match sys.verify(arg) {
-                Some((n, took)) => format!("secs={} n={n}", took.as_secs_f64()),
+                Some((n, took)) => format!(
+                    "secs={} n={n} bytes={}",
+                    took.as_secs_f64(),
+                    sys.log_bytes()
+                ),
                 None => "na=1".into(),
             },
             "export" => {
@@ -1705,6 +1768,7 @@ struct Figures {
     export_hwm_kib: f64,
     verify_rate: f64,
     verify_entries: f64,
+    verify_bytes: f64,
     disk: f64,
     hwm_kib: f64,
     reopen_secs: f64,
@@ -1833,6 +1897,7 @@ fn run_parent(args: &Args) {
     let r = children[vault_i].call("verify 0");
     let entries = num(&r, "n");
     fig[vault_i].verify_entries = entries;
+    fig[vault_i].verify_bytes = num(&r, "bytes");
     fig[vault_i].verify_rate = entries / num(&r, "secs");
     for (i, c) in children.iter_mut().enumerate() {
         if i == vault_i {
@@ -2005,9 +2070,13 @@ fn print_table(args: &Args, fig: &[Figures], wall: Duration) {
         &si,
     );
     println!();
+    let d = &fig[3];
     println!(
-        "audit log verified: {} entries",
-        fig[3].verify_entries as u64
+        "audit log verified: {} entries, {:.1} MiB ({:.0} B per entry; {:.0} MB/s)",
+        d.verify_entries as u64,
+        d.verify_bytes / (1024.0 * 1024.0),
+        d.verify_bytes / d.verify_entries,
+        d.verify_bytes * d.verify_rate / d.verify_entries / 1e6
     );
     goals(fig);
 }
