@@ -445,3 +445,67 @@ fn import_links_cases_across_batches_to_petitioners_of_earlier_batches() {
     let (again, _) = run();
     assert_eq!((again.cases_created, again.cases_skipped), (0, 5));
 }
+
+/// An import batch names more records than the audit index keeps one key each for, so it is
+/// indexed in buckets; a record's history still lists its import entry and its reads after
+/// it, in order, and only entries that name it.
+#[test]
+fn an_imported_records_history_lists_its_import_batch_and_later_reads() {
+    let f = fixture();
+    let reg = unlock(&f, "reg");
+    let mut synth = Synth::new(11);
+    let people: Vec<(String, String, String)> = (0..600)
+        .map(|_| {
+            let p = synth.person();
+            (p.name, p.id_number, p.phone)
+        })
+        .collect();
+    let parsed = import::parse(csv_of(&people).as_bytes(), Format::Csv, None).unwrap();
+    // two batches of 300: each entry names more than 256 records
+    let report = reg.import(parsed, false, 300, &mut |_, _| {}).unwrap();
+    assert_eq!(report.petitioners_created, 600, "{:?}", report.rejected);
+    let buckets = f
+        .vault
+        .store()
+        .scan_prefix(petition_vault::store::Tree::AuditIndex, b"b")
+        .unwrap();
+    assert!(buckets.len() > 256, "both batches indexed in buckets");
+    let id_of = |i: usize| reg.find(&Query::id_number(&people[i].1).unwrap()).unwrap()[0].id;
+    let (first, last) = (id_of(5), id_of(595));
+    reg.show_petitioner(first, None).unwrap();
+
+    let aud = unlock(&f, "aud");
+    let history = |id| {
+        aud.audit_query(&petition_vault::audit::AuditQuery {
+            record: Some(id),
+            ..Default::default()
+        })
+        .unwrap()
+    };
+    let h = history(first);
+    let actions: Vec<_> = h.iter().map(|e| e.entry.action).collect();
+    // oldest first: the import of its batch, the find that returned it, the show, and
+    // this query itself (an auditor's read of a record's history is logged against it)
+    assert_eq!(
+        actions,
+        vec![
+            petition_vault::Action::Import,
+            petition_vault::Action::Find,
+            petition_vault::Action::PetitionerShow,
+            petition_vault::Action::AuditRead,
+        ],
+        "{actions:?}"
+    );
+    assert!(h.iter().all(|e| e.entry.targets.contains(&first)));
+    let imports: Vec<u64> = history(last)
+        .iter()
+        .filter(|e| e.entry.action == petition_vault::Action::Import)
+        .map(|e| e.entry.seq)
+        .collect();
+    assert_eq!(imports.len(), 1);
+    assert!(
+        imports[0] > h[0].entry.seq,
+        "the second batch's entry, not the first's"
+    );
+    assert!(f.vault.verify_audit(Some(&f.audit_key), &[]).is_ok());
+}
