@@ -13,7 +13,7 @@
 //! entry cannot be tested against a guess. 128-bit tags make accidental collisions
 //! negligible, so results are exact and need no decryption to filter false positives.
 
-use crate::crypto::{self, ClassKey};
+use crate::crypto::{self, ClassKey, HmacSha256};
 use crate::model::{RecordId, ValidationError, validate};
 use unicode_normalization::UnicodeNormalization;
 
@@ -33,6 +33,15 @@ pub enum IndexKind {
 }
 
 impl IndexKind {
+    /// Every kind, in declaration order (`kind as usize` indexes it).
+    pub const ALL: [IndexKind; 5] = [
+        IndexKind::IdNumber,
+        IndexKind::Phone,
+        IndexKind::Name,
+        IndexKind::IdLast4BirthYear,
+        IndexKind::ImportRow,
+    ];
+
     fn code(self) -> u8 {
         match self {
             IndexKind::IdNumber => b'i',
@@ -63,27 +72,45 @@ impl IndexKind {
 const UNIQUE: u8 = b'U';
 
 /// The keys of the blind indexes, derived from one version of the `index` class key.
-pub(crate) struct IndexKeys {
-    key: crypto::DerivedKey,
+/// Public for benchmarks and verification tools; the gate derives its own at unlock.
+pub struct IndexKeys {
+    /// HMAC-SHA256 keyed with each kind's key (in `IndexKind::ALL` order): the hashed
+    /// padded-key state is computed once, not per tag. The `hmac` crate's `zeroize`
+    /// feature wipes it on drop.
+    per_kind: [HmacSha256; IndexKind::ALL.len()],
+}
+
+impl std::fmt::Debug for IndexKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IndexKeys(..)")
+    }
 }
 
 impl IndexKeys {
-    pub(crate) fn new(index_class_key: &ClassKey) -> IndexKeys {
+    /// The index keys of one version of the `index` class key.
+    pub fn new(index_class_key: &ClassKey) -> IndexKeys {
+        let key = crypto::DerivedKey::from_bytes(crypto::hmac_sha256(
+            index_class_key.expose(),
+            &[b"pv1/blind-index"],
+        ));
         IndexKeys {
-            key: crypto::DerivedKey::from_bytes(crypto::hmac_sha256(
-                index_class_key.expose(),
-                &[b"pv1/blind-index"],
-            )),
+            per_kind: IndexKind::ALL.map(|kind| {
+                let per_kind = zeroize::Zeroizing::new(crypto::hmac_sha256(
+                    key.expose(),
+                    &[b"pv1/blind-index/", kind.label().as_bytes()],
+                ));
+                <HmacSha256 as hmac::KeyInit>::new_from_slice(&per_kind[..])
+                    .expect("HMAC accepts any key length")
+            }),
         }
     }
 
-    /// The 128-bit tag of a normalised value.
-    pub(crate) fn tag(&self, kind: IndexKind, normalised: &str) -> [u8; 16] {
-        let per_kind = crypto::hmac_sha256(
-            self.key.expose(),
-            &[b"pv1/blind-index/", kind.label().as_bytes()],
-        );
-        let full = crypto::hmac_sha256(&per_kind, &[normalised.as_bytes()]);
+    /// The 128-bit tag of a normalised value (HMAC-SHA256 under a per-kind key, truncated).
+    pub fn tag(&self, kind: IndexKind, normalised: &str) -> [u8; 16] {
+        use hmac::Mac;
+        let mut mac = self.per_kind[kind as usize].clone();
+        mac.update(normalised.as_bytes());
+        let full = mac.finalize().into_bytes();
         let mut out = [0u8; 16];
         out.copy_from_slice(&full[..16]);
         out
@@ -221,6 +248,28 @@ pub(crate) fn last4_year(last4: &str, year: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tag is the documented two-step HMAC (SECURITY.md): keying each kind once at
+    /// construction must not change a single tag of an existing vault.
+    #[test]
+    fn tags_follow_the_two_step_formula_for_every_kind() {
+        let class = ClassKey::from_bytes([0x42; 32]);
+        let keys = IndexKeys::new(&class);
+        let index_key = crypto::hmac_sha256(class.expose(), &[b"pv1/blind-index"]);
+        for kind in IndexKind::ALL {
+            let per_kind =
+                crypto::hmac_sha256(&index_key, &[b"pv1/blind-index/", kind.label().as_bytes()]);
+            for value in ["11010519491231002X", "13812345678", "", "欧阳娜娜"] {
+                let full = crypto::hmac_sha256(&per_kind, &[value.as_bytes()]);
+                assert_eq!(keys.tag(kind, value)[..], full[..16], "{kind:?}");
+            }
+        }
+        // a known answer, so that formula and code cannot drift together
+        assert_eq!(
+            hex::encode(keys.tag(IndexKind::IdNumber, "11010519491231002X")),
+            "a26dd8c024cb34afc2c6e23c35aa67bd"
+        );
+    }
 
     #[test]
     fn queries_normalise_variants_to_one_value() {

@@ -50,7 +50,7 @@ pub(crate) fn random_array<const N: usize>() -> Result<[u8; N], CryptoError> {
 }
 
 /// HMAC-SHA256 (its states are wiped on drop: hmac's `zeroize` feature).
-type HmacSha256 = hmac::Hmac<Sha256>;
+pub(crate) type HmacSha256 = hmac::Hmac<Sha256>;
 
 /// HMAC-SHA256 over the concatenation of `parts`.
 pub(crate) fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
