@@ -9,7 +9,10 @@ use aes_gcm::aead::AeadInOut;
 use aes_gcm::{Aes256Gcm, KeyInit};
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use petition_vault::crypto::{ClassKey, RecordKey};
-use petition_vault::model::synth::Synth;
+use petition_vault::export::{Filters, Format as ExportFormat, Profile};
+use petition_vault::import::{self, Format};
+use petition_vault::index::{IndexKeys, IndexKind, Query};
+use petition_vault::model::synth::{Synth, SynthCase, SynthPerson};
 use petition_vault::{
     AuditKey, KdfParams, NewPetitioner, Passphrase, RecordId, Role, SecretText, Session, Vault,
     VaultOptions,
@@ -469,6 +472,279 @@ fn bench_concurrent_reads(c: &mut Criterion) {
     g.finish();
 }
 
+// ---- 6. blind index, batched import, lookup by ID, redacted export ----------------------
+
+fn bench_blind_index(c: &mut Criterion) {
+    use hmac::Mac;
+    let keys = IndexKeys::new(&ClassKey::from_bytes([5; 32]));
+    let id_number = "11010519491231002X";
+    let mut g = c.benchmark_group("blind_index");
+    g.sample_size(30)
+        .measurement_time(MEASURE)
+        .warm_up_time(WARM_UP);
+    g.bench_function("tag_id_number", |b| {
+        b.iter(|| keys.tag(IndexKind::IdNumber, black_box(id_number)))
+    });
+    g.bench_function("query_normalise_id_number", |b| {
+        b.iter(|| {
+            Query::id_number(black_box("１１０１０５１９４９１２３１００２ｘ")).expect("valid")
+        })
+    });
+    // one HMAC-SHA256 of the same value under a fixed key: the tag is two (per-kind key, tag)
+    g.bench_function("baseline_hmac_sha256_18B", |b| {
+        b.iter(|| {
+            let mut m = <hmac::Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&[6; 32])
+                .expect("any key length");
+            m.update(black_box(id_number).as_bytes());
+            m.finalize().into_bytes()
+        })
+    });
+    g.finish();
+}
+
+const CSV_HEADER: &str = "name,id_number,phone,address,email,ethnicity,title,category,channel,content,demands,accused_unit,accusation\n";
+
+/// `n` synthetic records (a petitioner and one case each) from `seed`.
+fn records(seed: u64, n: usize) -> Vec<(SynthPerson, SynthCase)> {
+    let mut synth = Synth::new(seed);
+    (0..n)
+        .map(|_| {
+            let p = synth.person();
+            let c = synth.case_for(&p);
+            (p, c)
+        })
+        .collect()
+}
+
+fn import_csv(recs: &[(SynthPerson, SynthCase)]) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(CSV_HEADER.as_bytes().to_vec());
+    for (p, c) in recs {
+        w.write_record([
+            p.name.as_str(),
+            &p.id_number,
+            &p.phone,
+            &p.address,
+            p.email.as_deref().unwrap_or(""),
+            &p.ethnicity,
+            &c.title,
+            &c.category,
+            c.channel,
+            &c.content,
+            &c.demands,
+            c.accused_unit.as_deref().unwrap_or(""),
+            if c.is_accusation { "true" } else { "false" },
+        ])
+        .expect("csv");
+    }
+    w.into_inner().expect("csv")
+}
+
+/// The plaintext a baseline stores for a record: the same fields, joined.
+fn plain_record(p: &SynthPerson, c: &SynthCase) -> (Vec<u8>, Vec<u8>) {
+    let join = |parts: &[&str]| parts.join("\u{1f}").into_bytes();
+    (
+        join(&[
+            &p.name,
+            &p.id_number,
+            &p.phone,
+            &p.address,
+            p.email.as_deref().unwrap_or(""),
+            &p.ethnicity,
+        ]),
+        join(&[
+            &c.title,
+            &c.category,
+            c.channel,
+            &c.content,
+            &c.demands,
+            c.accused_unit.as_deref().unwrap_or(""),
+        ]),
+    )
+}
+
+impl PlainSled {
+    /// Records as plaintext: petitioner and case values, an ID-number index entry and a
+    /// phone entry each, in one transaction, made durable (the vault's import batch without
+    /// crypto, scanning or audit).
+    fn import_batch(&mut self, recs: &[(SynthPerson, SynthCase)]) {
+        let mut rows = Vec::with_capacity(recs.len());
+        for (p, c) in recs {
+            let (pid, cid) = (self.next_key(), self.next_key());
+            let (pv, cv) = plain_record(p, c);
+            let id_key = [b"i", p.id_number.as_bytes()].concat();
+            let phone_key = [b"p", p.phone.as_bytes(), &pid[..]].concat();
+            rows.push((pid, pv, cid, cv, id_key, phone_key));
+        }
+        let t = &self.trees;
+        let result: sled::transaction::TransactionResult<()> =
+            (&t[2], &t[3], &t[4]).transaction(|(tp, tc, ti)| {
+                for (pid, pv, cid, cv, id_key, phone_key) in &rows {
+                    tp.insert(&pid[..], pv.as_slice())?;
+                    tc.insert(&cid[..], cv.as_slice())?;
+                    ti.insert(id_key.as_slice(), &pid[..])?;
+                    ti.insert(phone_key.as_slice(), &[][..])?;
+                }
+                Ok(())
+            });
+        result.expect("transaction");
+        self.make_durable();
+    }
+
+    /// Index get, record get: a lookup by ID number without crypto or audit.
+    fn lookup(&self, id_number: &str) -> Option<sled::IVec> {
+        let key = [b"i", id_number.as_bytes()].concat();
+        let pid = self.trees[4].get(key).expect("get")?;
+        self.trees[2].get(pid).expect("get")
+    }
+
+    /// A full scan of the record trees, every value touched.
+    fn scan_records(&self) -> usize {
+        let mut n = 0;
+        for tree in [&self.trees[2], &self.trees[3]] {
+            for item in tree.iter() {
+                let (_, v) = item.expect("scan");
+                n += usize::from(!black_box(&v).is_empty());
+            }
+        }
+        n
+    }
+}
+
+const IMPORT_BATCH: usize = 1000;
+
+fn bench_import(c: &mut Criterion) {
+    let options = VaultOptions::insecure_for_tests();
+    let cache = options.cache_bytes;
+    let f = fixture(options);
+    let reg = unlock(&f, "reg");
+    let mut plain = PlainSled::new(cache);
+    let mut seed = 1000u64;
+    let mut g = c.benchmark_group("import_batch");
+    g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .measurement_time(Duration::from_secs(10))
+        .warm_up_time(WARM_UP)
+        .throughput(Throughput::Elements(IMPORT_BATCH as u64));
+    // New people every batch (a re-run of the same rows creates nothing); the rows are
+    // generated and parsed outside the timed part.
+    g.bench_function("session_import_1000", |b| {
+        b.iter_batched(
+            || {
+                seed += 1;
+                import::parse(&import_csv(&records(seed, IMPORT_BATCH)), Format::Csv, None)
+                    .expect("parse")
+            },
+            |parsed| {
+                let report = reg
+                    .import(parsed, false, IMPORT_BATCH, &mut |_, _| {})
+                    .expect("import");
+                assert_eq!(report.rejected.len(), 0);
+                report
+            },
+            criterion::BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("baseline_sled_tx_1000_plain_records", |b| {
+        b.iter_batched(
+            || {
+                seed += 1;
+                records(seed, IMPORT_BATCH)
+            },
+            |recs| plain.import_batch(&recs),
+            criterion::BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+const LOOKUP_RECORDS: usize = 10_000;
+const EXPORT_RECORDS: usize = 2_000;
+
+fn bench_lookup_and_export(c: &mut Criterion) {
+    let options = VaultOptions::insecure_for_tests();
+    let cache = options.cache_bytes;
+    let f = fixture(options);
+    let reg = unlock(&f, "reg");
+    let recs = records(77, LOOKUP_RECORDS);
+    let parsed = import::parse(&import_csv(&recs), Format::Csv, None).expect("parse");
+    reg.import(parsed, false, IMPORT_BATCH, &mut |_, _| {})
+        .expect("import");
+    let mut plain = PlainSled::new(cache);
+    for chunk in recs.chunks(IMPORT_BATCH) {
+        plain.import_batch(chunk);
+    }
+    let ids: Vec<&str> = recs
+        .iter()
+        .step_by(LOOKUP_RECORDS / 500)
+        .map(|(p, _)| p.id_number.as_str())
+        .collect();
+
+    let mut g = c.benchmark_group("lookup_by_id");
+    g.sample_size(20)
+        .measurement_time(MEASURE)
+        .warm_up_time(WARM_UP);
+    let mut i = 0usize;
+    g.bench_function("find_id_number_audited", |b| {
+        b.iter(|| {
+            i += 1;
+            let q = Query::id_number(ids[i % ids.len()]).expect("valid");
+            let found = reg.find(&q).expect("find");
+            assert_eq!(found.len(), 1);
+            found
+        })
+    });
+    g.bench_function("baseline_sled_index_get_record_get", |b| {
+        b.iter(|| {
+            i += 1;
+            plain.lookup(ids[i % ids.len()]).expect("found")
+        })
+    });
+    g.finish();
+
+    // The export on a vault of its own size: every record of it is exported.
+    let small = fixture(VaultOptions::insecure_for_tests());
+    let ana = unlock(&small, "ana");
+    let recs = records(78, EXPORT_RECORDS);
+    let parsed = import::parse(&import_csv(&recs), Format::Csv, None).expect("parse");
+    unlock(&small, "reg")
+        .import(parsed, false, IMPORT_BATCH, &mut |_, _| {})
+        .expect("import");
+    let mut plain = PlainSled::new(cache);
+    for chunk in recs.chunks(IMPORT_BATCH) {
+        plain.import_batch(chunk);
+    }
+    let mut g = c.benchmark_group("redacted_export");
+    g.sample_size(10)
+        .measurement_time(MEASURE)
+        .warm_up_time(WARM_UP)
+        .throughput(Throughput::Elements(EXPORT_RECORDS as u64));
+    g.bench_function("export_to_redacted_csv_per_record", |b| {
+        b.iter(|| {
+            let manifest = ana
+                .export_to(
+                    Profile::Redacted,
+                    Filters::default(),
+                    None,
+                    ExportFormat::Csv { bom: false },
+                    &mut std::io::sink(),
+                )
+                .expect("export");
+            assert_eq!(manifest.count, EXPORT_RECORDS);
+            manifest
+        })
+    });
+    g.bench_function("baseline_sled_scan_both_trees", |b| {
+        b.iter(|| {
+            let n = plain.scan_records();
+            assert_eq!(n, 2 * EXPORT_RECORDS);
+            n
+        })
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     bench_concurrent_reads,
@@ -476,6 +752,9 @@ criterion_group!(
     bench_unlock_default,
     bench_unlock_test,
     bench_durable_write,
-    bench_audit
+    bench_audit,
+    bench_blind_index,
+    bench_import,
+    bench_lookup_and_export
 );
 criterion_main!(benches);
