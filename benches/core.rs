@@ -12,7 +12,7 @@ use petition_vault::crypto::{ClassKey, RecordKey};
 use petition_vault::export::{Filters, Format as ExportFormat, Profile};
 use petition_vault::import::{self, Format};
 use petition_vault::index::{IndexKeys, IndexKind, Query};
-use petition_vault::model::synth::{Synth, SynthCase, SynthPerson};
+use petition_vault::model::synth::{self, Synth, SynthCase, SynthPerson};
 use petition_vault::{
     AuditKey, KdfParams, NewPetitioner, Passphrase, RecordId, Role, SecretText, Session, Vault,
     VaultOptions,
@@ -502,43 +502,13 @@ fn bench_blind_index(c: &mut Criterion) {
     g.finish();
 }
 
-const CSV_HEADER: &str = "name,id_number,phone,address,email,ethnicity,title,category,channel,content,demands,accused_unit,accusation\n";
-
 /// `n` synthetic records (a petitioner and one case each) from `seed`.
 fn records(seed: u64, n: usize) -> Vec<(SynthPerson, SynthCase)> {
-    let mut synth = Synth::new(seed);
-    (0..n)
-        .map(|_| {
-            let p = synth.person();
-            let c = synth.case_for(&p);
-            (p, c)
-        })
-        .collect()
+    Synth::new(seed).records(n)
 }
 
 fn import_csv(recs: &[(SynthPerson, SynthCase)]) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(CSV_HEADER.as_bytes().to_vec());
-    for (p, c) in recs {
-        w.write_record([
-            p.name.as_str(),
-            &p.id_number,
-            &p.phone,
-            &p.address,
-            p.email.as_deref().unwrap_or(""),
-            &p.ethnicity,
-            &c.title,
-            &c.category,
-            c.channel,
-            &c.content,
-            &c.demands,
-            c.accused_unit.as_deref().unwrap_or(""),
-            if c.is_accusation { "true" } else { "false" },
-        ])
-        .expect("csv");
-    }
-    w.into_inner().expect("csv")
+    synth::import_csv(recs.iter().map(|(p, c)| (p, c)))
 }
 
 /// The plaintext a baseline stores for a record: the same fields, joined.
