@@ -658,7 +658,6 @@ pub struct Scanner {
     re_qq: Regex,
     re_wechat: Regex,
     re_plate: Regex,
-    re_alnum: Regex,
     surnames: CharSet,
     given_chars: CharSet,
     addr_suffixes: Vec<(Vec<char>, u8)>,
@@ -900,7 +899,6 @@ impl Scanner {
             re_plate: re(
                 r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z][·•・ -]?([A-HJ-NP-Z0-9]{5,6})",
             ),
-            re_alnum: re(r"[0-9A-Za-z]+"),
             surnames: CharSet::new(SINGLE_SURNAMES.chars()),
             given_chars: CharSet::new(GIVEN_CHARS.chars()),
             addr_suffix_first: CharSet::new(
@@ -946,7 +944,7 @@ impl Scanner {
     /// offsets. Values in `known` are always reported wherever they occur.
     pub fn scan(&self, text: &str, known: &KnownEntities) -> Vec<Span> {
         let p = self.prepare(text);
-        let mut c = Vec::new();
+        let mut c = Vec::with_capacity(32);
         self.detect_numbers(&p, known, &mut c);
         self.detect_regexes(&p, &mut c);
         self.detect_alnum_tokens(&p, &mut c);
@@ -959,23 +957,26 @@ impl Scanner {
     /// Scan `text` and replace every span with its mask at `level`.
     pub fn redact(&self, text: &str, level: Level, known: &KnownEntities) -> Redacted {
         let spans = self.scan(text, known);
-        let chars: Vec<char> = text.chars().collect();
+        let mut chars = text.chars();
         let mut out = String::with_capacity(text.len());
         let mut pos = 0;
         for s in &spans {
-            out.extend(&chars[pos..s.start]);
-            let value: String = chars[s.start..s.end].iter().map(|&c| fold(c)).collect();
+            out.extend(chars.by_ref().take(s.start - pos));
+            let value: String = chars.by_ref().take(s.end - s.start).map(fold).collect();
             out.push_str(&mask_value(s.kind, &value, level));
             pos = s.end;
         }
-        out.extend(&chars[pos..]);
+        out.extend(chars);
         Redacted { text: out, spans }
     }
 
     fn prepare<'a>(&'a self, text: &'a str) -> Prepared<'a> {
-        let orig: Vec<char> = text.chars().collect();
+        let mut orig: Vec<char> = Vec::with_capacity(text.len());
+        orig.extend(text.chars());
         let norm: Vec<char> = orig.iter().map(|&c| fold(c)).collect();
-        let norm_str: String = norm.iter().collect();
+        // folding maps one char to one char of at most the same UTF-8 length
+        let mut norm_str = String::with_capacity(text.len());
+        norm_str.extend(&norm);
         let mut b2c = vec![0usize; norm_str.len() + 1];
         for (ci, (bi, ch)) in norm_str.char_indices().enumerate() {
             for slot in &mut b2c[bi..bi + ch.len_utf8()] {
@@ -1088,7 +1089,21 @@ impl Scanner {
     fn detect_regexes(&self, p: &Prepared, out: &mut Vec<Cand>) {
         let n = p.norm.len();
         let alnum = |i: usize| i < n && p.norm[i].is_ascii_alphanumeric();
-        for m in self.re_email.find_iter(&p.norm_str) {
+        // Each regex needs a character that many texts lack: an e-mail an `@`, a QQ cue
+        // `q`/`扣`/`企`, a WeChat cue `w`/`v`/`微`, a plate an ASCII capital. Without it
+        // the regex cannot match, so it is not run.
+        let (mut at_sign, mut qq_cue, mut wx_cue, mut upper) = (false, false, false, false);
+        for &c in &p.norm {
+            at_sign |= c == '@';
+            qq_cue |= matches!(c, 'q' | 'Q' | '扣' | '企');
+            wx_cue |= matches!(c, 'w' | 'W' | 'v' | 'V' | '微');
+            upper |= c.is_ascii_uppercase();
+        }
+        for m in self
+            .re_email
+            .find_iter(&p.norm_str)
+            .take(if at_sign { usize::MAX } else { 0 })
+        {
             out.push(Cand {
                 kind: PiiKind::Email,
                 start: p.c(m.start()),
@@ -1096,7 +1111,11 @@ impl Scanner {
                 known: false,
             });
         }
-        for caps in self.re_qq.captures_iter(&p.norm_str) {
+        for caps in self
+            .re_qq
+            .captures_iter(&p.norm_str)
+            .take(if qq_cue { usize::MAX } else { 0 })
+        {
             let (Some(all), Some(m)) = (caps.get(0), caps.get(1)) else {
                 continue;
             };
@@ -1115,7 +1134,11 @@ impl Scanner {
                 known: false,
             });
         }
-        for caps in self.re_wechat.captures_iter(&p.norm_str) {
+        for caps in
+            self.re_wechat
+                .captures_iter(&p.norm_str)
+                .take(if wx_cue { usize::MAX } else { 0 })
+        {
             let (Some(all), Some(m)) = (caps.get(0), caps.get(1)) else {
                 continue;
             };
@@ -1136,7 +1159,11 @@ impl Scanner {
                 known: false,
             });
         }
-        for caps in self.re_plate.captures_iter(&p.norm_str) {
+        for caps in
+            self.re_plate
+                .captures_iter(&p.norm_str)
+                .take(if upper { usize::MAX } else { 0 })
+        {
             let (Some(all), Some(tail)) = (caps.get(0), caps.get(1)) else {
                 continue;
             };
@@ -1163,8 +1190,19 @@ impl Scanner {
     }
 
     fn detect_alnum_tokens(&self, p: &Prepared, out: &mut Vec<Cand>) {
-        for m in self.re_alnum.find_iter(&p.norm_str) {
-            let t = m.as_str();
+        // the maximal runs of `[0-9A-Za-z]` (what the regex `[0-9A-Za-z]+` finds), walked by hand
+        let b = p.norm_str.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            if !b[i].is_ascii_alphanumeric() {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < b.len() && b[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            let t = &p.norm_str[start..i];
             let kind = if is_passport(t) {
                 PiiKind::Passport
             } else if is_permit(t) {
@@ -1176,8 +1214,8 @@ impl Scanner {
             };
             out.push(Cand {
                 kind,
-                start: p.c(m.start()),
-                end: p.c(m.end()),
+                start: p.c(start),
+                end: p.c(i),
                 known: false,
             });
         }
@@ -1699,8 +1737,10 @@ impl Scanner {
 
     fn detect_known_addresses(&self, p: &Prepared, known: &KnownEntities, out: &mut Vec<Cand>) {
         for addr in &known.addresses {
-            for frag in self.address_fragments(addr) {
-                for at in find_all(&p.norm, &frag) {
+            let (chars, frags) = self.address_fragments(addr);
+            for (s, e) in frags {
+                let frag = &chars[s..e];
+                for at in find_all(&p.norm, frag) {
                     out.push(Cand {
                         kind: PiiKind::Address,
                         start: at,
@@ -1712,21 +1752,18 @@ impl Scanner {
         }
     }
 
-    /// The full address plus every run of below-county units of >= 4 chars.
-    fn address_fragments(&self, addr: &str) -> Vec<Vec<char>> {
-        let chars: Vec<char> = addr
-            .trim()
-            .chars()
-            .map(fold)
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        let mut out = Vec::new();
+    /// The full address plus every run of below-county units of >= 4 chars, as ranges
+    /// of the folded address (returned first).
+    fn address_fragments(&self, addr: &str) -> (Vec<char>, Vec<(usize, usize)>) {
+        let mut chars: Vec<char> = Vec::with_capacity(addr.len());
+        chars.extend(addr.trim().chars().map(fold).filter(|c| !c.is_whitespace()));
+        let mut out = Vec::with_capacity(16);
         if chars.len() < 2 {
-            return out;
+            return (chars, out);
         }
-        out.push(chars.clone());
+        out.push((0, chars.len()));
         // split after each suffix
-        let mut units: Vec<(usize, usize, u8)> = Vec::new();
+        let mut units: Vec<(usize, usize, u8)> = Vec::with_capacity(16);
         let mut start = 0;
         let mut i = 0;
         while i < chars.len() {
@@ -1755,11 +1792,11 @@ impl Scanner {
             for b in a..units.len() {
                 let (s, e) = (units[a].0, units[b].1);
                 if e - s >= 4 && (s, e) != (0, chars.len()) {
-                    out.push(chars[s..e].to_vec());
+                    out.push((s, e));
                 }
             }
         }
-        out
+        (chars, out)
     }
 }
 
