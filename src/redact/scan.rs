@@ -666,6 +666,9 @@ pub struct Scanner {
     /// is not among them cannot start one, so the lists are not walked there.
     addr_suffix_first: CharSet,
     num_suffix_first: CharSet,
+    /// `addr_suffixes` / `num_suffixes` indexed by first character.
+    addr_suffix_by_first: Vec<(char, Vec<usize>)>,
+    num_suffix_by_first: Vec<(char, Vec<usize>)>,
     /// Last characters of the address suffixes (a token can only end with one if its
     /// last character is among them).
     addr_suffix_last: CharSet,
@@ -732,6 +735,39 @@ struct WordList {
     sorted: Vec<Vec<char>>,
     first: CharSet,
     last: CharSet,
+    /// For each first character (sorted), the indices of the words starting with it,
+    /// in list order.
+    by_first: Vec<(char, Vec<usize>)>,
+}
+
+/// For each first character (sorted), the indices of the `words` starting with it, in
+/// list order.
+fn index_by_first<'a>(words: impl IntoIterator<Item = &'a [char]>) -> Vec<(char, Vec<usize>)> {
+    let mut by_first: Vec<(char, Vec<usize>)> = Vec::new();
+    for (i, w) in words.into_iter().enumerate() {
+        let Some(&c) = w.first() else { continue };
+        match by_first.binary_search_by_key(&c, |(f, _)| *f) {
+            Ok(at) => by_first[at].1.push(i),
+            Err(at) => by_first.insert(at, (c, vec![i])),
+        }
+    }
+    by_first
+}
+
+/// The indices stored for `chars[pos]` in an [`index_by_first`] table (`first` holds
+/// its keys, for a quick rejection).
+fn bucket_at<'t>(
+    first: &CharSet,
+    by_first: &'t [(char, Vec<usize>)],
+    chars: &[char],
+    pos: usize,
+) -> &'t [usize] {
+    match chars.get(pos) {
+        Some(&c) if first.contains(c) => by_first
+            .binary_search_by_key(&c, |(f, _)| *f)
+            .map_or(&[][..], |at| &by_first[at].1),
+        _ => &[],
+    }
 }
 
 impl WordList {
@@ -741,6 +777,7 @@ impl WordList {
         sorted.sort_unstable();
         sorted.dedup();
         WordList {
+            by_first: index_by_first(words.iter().map(Vec::as_slice)),
             first: CharSet::new(words.iter().filter_map(|w| w.first().copied())),
             last: CharSet::new(words.iter().filter_map(|w| w.last().copied())),
             words,
@@ -750,15 +787,15 @@ impl WordList {
 
     /// The words that occur in `chars` at `pos`, in list order.
     fn at<'s>(&'s self, chars: &'s [char], pos: usize) -> impl Iterator<Item = &'s [char]> + 's {
-        let n = if self.first.at(chars, pos) {
-            self.words.len()
-        } else {
-            0
-        };
-        self.words[..n]
+        self.indices_at(chars, pos)
             .iter()
+            .map(|&i| self.words[i].as_slice())
             .filter(move |w| starts_with_at(chars, pos, w))
-            .map(Vec::as_slice)
+    }
+
+    /// The indices of the words whose first character is `chars[pos]`, in list order.
+    fn indices_at(&self, chars: &[char], pos: usize) -> &[usize] {
+        bucket_at(&self.first, &self.by_first, chars, pos)
     }
 
     /// Does any word occur in `chars` at `pos`?
@@ -930,6 +967,8 @@ impl Scanner {
             not_given_chars: CharSet::new(NOT_GIVEN_CHARS.chars()),
             addr_stop_chars: CharSet::new(ADDR_STOP_CHARS.chars()),
             cn_numerals: CharSet::new("零〇一二三四五六七八九十百两甲乙丙丁".chars()),
+            addr_suffix_by_first: index_by_first(addr_suffixes.iter().map(|(s, _)| s.as_slice())),
+            num_suffix_by_first: index_by_first(num_suffixes.iter().map(Vec::as_slice)),
             addr_suffixes,
             num_suffixes,
         }
@@ -974,9 +1013,14 @@ impl Scanner {
         let mut orig: Vec<char> = Vec::with_capacity(text.len());
         orig.extend(text.chars());
         let norm: Vec<char> = orig.iter().map(|&c| fold(c)).collect();
-        // folding maps one char to one char of at most the same UTF-8 length
-        let mut norm_str = String::with_capacity(text.len());
-        norm_str.extend(&norm);
+        let norm_str = if norm == orig {
+            text.to_owned()
+        } else {
+            // folding maps one char to one char of at most the same UTF-8 length
+            let mut s = String::with_capacity(text.len());
+            s.extend(&norm);
+            s
+        };
         let mut b2c = vec![0usize; norm_str.len() + 1];
         for (ci, (bi, ch)) in norm_str.char_indices().enumerate() {
             for slot in &mut b2c[bi..bi + ch.len_utf8()] {
@@ -1465,10 +1509,8 @@ impl Scanner {
         }
         // R3: cue words followed by a name
         for at in 0..chars.len() {
-            for (cue, cue_chars) in NAME_CUES.iter().zip(&self.name_cues.words) {
-                if !self.name_cues.first.at(chars, at) {
-                    break;
-                }
+            for &ci in self.name_cues.indices_at(chars, at) {
+                let (cue, cue_chars) = (&NAME_CUES[ci], &self.name_cues.words[ci]);
                 if !starts_with_at(chars, at, cue_chars) {
                     continue;
                 }
@@ -1494,20 +1536,32 @@ impl Scanner {
         if !self.addr_suffix_first.at(chars, pos) {
             return None;
         }
-        self.addr_suffixes
-            .iter()
-            .find(|(s, _)| starts_with_at(chars, pos, s))
-            .map(|(s, l)| (s.len(), *l))
+        bucket_at(
+            &self.addr_suffix_first,
+            &self.addr_suffix_by_first,
+            chars,
+            pos,
+        )
+        .iter()
+        .map(|&i| &self.addr_suffixes[i])
+        .find(|(s, _)| starts_with_at(chars, pos, s))
+        .map(|(s, l)| (s.len(), *l))
     }
 
     fn match_num_suffix(&self, chars: &[char], pos: usize) -> Option<usize> {
         if !self.num_suffix_first.at(chars, pos) {
             return None;
         }
-        self.num_suffixes
-            .iter()
-            .find(|s| starts_with_at(chars, pos, s))
-            .map(|s| s.len())
+        bucket_at(
+            &self.num_suffix_first,
+            &self.num_suffix_by_first,
+            chars,
+            pos,
+        )
+        .iter()
+        .map(|&i| &self.num_suffixes[i])
+        .find(|s| starts_with_at(chars, pos, s))
+        .map(|s| s.len())
     }
 
     /// Parse one address component at `pos`: returns (end, level, bare).
@@ -1697,10 +1751,20 @@ impl Scanner {
                 }
             }
             if let Some(k) = self.surname_len(&nc).filter(|&k| k < nc.len()) {
-                for title in ["先生", "女士", "同志", "老师", "师傅", "小姐"] {
-                    let mut pat = nc[..k].to_vec();
-                    pat.extend(title.chars());
-                    for at in find_all(&p.orig, &pat) {
+                // surname + title: the surname's occurrences, then each title after them
+                let surname_at = find_all(&p.orig, &nc[..k]);
+                for title in [
+                    ['先', '生'],
+                    ['女', '士'],
+                    ['同', '志'],
+                    ['老', '师'],
+                    ['师', '傅'],
+                    ['小', '姐'],
+                ] {
+                    for &at in surname_at
+                        .iter()
+                        .filter(|&&at| starts_with_at(&p.orig, at + k, &title))
+                    {
                         out.push(Cand {
                             kind: PiiKind::Name,
                             start: at,
