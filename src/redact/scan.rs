@@ -26,6 +26,7 @@
 //!   suffix is dropped;
 //! * already pseudonymised names (`张某某`, `李某`) are never reported.
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::OnceLock;
@@ -814,9 +815,11 @@ impl WordList {
 
     /// Is `w` exactly one of the words?
     fn contains(&self, w: &[char]) -> bool {
-        self.sorted
-            .binary_search_by(|x| x.as_slice().cmp(w))
-            .is_ok()
+        self.first.at(w, 0)
+            && self
+                .sorted
+                .binary_search_by(|x| x.as_slice().cmp(w))
+                .is_ok()
     }
 }
 
@@ -848,16 +851,24 @@ struct Prepared<'a> {
     orig: Vec<char>,
     norm: Vec<char>,
     norm_str: String,
-    /// byte offset in `norm_str` -> char index
-    b2c: Vec<usize>,
+    /// The last byte offset converted by [`Prepared::c`] and its char index: offsets
+    /// are converted in ascending runs, so each conversion counts from the previous one.
+    b2c_cursor: Cell<(usize, usize)>,
     tags: Vec<Tag<'a>>,
     /// char index -> index into `tags` of the token containing it
     tok_at: Vec<usize>,
 }
 
 impl Prepared<'_> {
+    /// The char index of `byte`, a char boundary of `norm_str` (a match boundary).
     fn c(&self, byte: usize) -> usize {
-        self.b2c[byte]
+        let (b0, c0) = match self.b2c_cursor.get() {
+            (b0, c0) if b0 <= byte => (b0, c0),
+            _ => (0, 0),
+        };
+        let c = c0 + self.norm_str[b0..byte].chars().count();
+        self.b2c_cursor.set((byte, c));
+        c
     }
     fn is_tok_start(&self, pos: usize) -> bool {
         pos >= self.orig.len()
@@ -1021,13 +1032,6 @@ impl Scanner {
             s.extend(&norm);
             s
         };
-        let mut b2c = vec![0usize; norm_str.len() + 1];
-        for (ci, (bi, ch)) in norm_str.char_indices().enumerate() {
-            for slot in &mut b2c[bi..bi + ch.len_utf8()] {
-                *slot = ci;
-            }
-        }
-        b2c[norm_str.len()] = norm.len();
         let tags = self.jieba.tag(text, true);
         let mut tok_at = vec![usize::MAX; orig.len()];
         for (ti, t) in tags.iter().enumerate() {
@@ -1039,7 +1043,7 @@ impl Scanner {
             orig,
             norm,
             norm_str,
-            b2c,
+            b2c_cursor: Cell::new((0, 0)),
             tags,
             tok_at,
         }
@@ -1048,8 +1052,12 @@ impl Scanner {
     // ----------------------------------------------------------- numbers --
 
     fn detect_numbers(&self, p: &Prepared, known: &KnownEntities, out: &mut Vec<Cand>) {
+        let runs = digit_runs(&p.norm);
+        if runs.is_empty() {
+            return;
+        }
         let (known_phones, known_ids) = known_number_sets(known);
-        for run in digit_runs(&p.norm) {
+        for run in runs {
             let g = &run.groups;
             // known values: every contiguous combination of groups
             if !known_phones.is_empty() || !known_ids.is_empty() {
@@ -1802,9 +1810,27 @@ impl Scanner {
     fn detect_known_addresses(&self, p: &Prepared, known: &KnownEntities, out: &mut Vec<Cand>) {
         for addr in &known.addresses {
             let (chars, frags) = self.address_fragments(addr);
-            for (s, e) in frags {
+            // After the full address, fragments come grouped by start with growing ends:
+            // a group's first fragment is a prefix of the others, so its occurrences are
+            // found once and the others are checked only there.
+            let mut group: Option<(usize, Vec<usize>)> = None;
+            for (i, &(s, e)) in frags.iter().enumerate() {
                 let frag = &chars[s..e];
-                for at in find_all(&p.norm, frag) {
+                let hits: Vec<usize> = match &group {
+                    Some((gs, occ)) if i > 0 && *gs == s => occ
+                        .iter()
+                        .copied()
+                        .filter(|&at| starts_with_at(&p.norm, at, frag))
+                        .collect(),
+                    _ => {
+                        let occ = find_all(&p.norm, frag);
+                        if i > 0 {
+                            group = Some((s, occ.clone()));
+                        }
+                        occ
+                    }
+                };
+                for at in hits {
                     out.push(Cand {
                         kind: PiiKind::Address,
                         start: at,
