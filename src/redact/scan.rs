@@ -1171,8 +1171,9 @@ impl Scanner {
             let (Some(all), Some(m)) = (caps.get(0), caps.get(1)) else {
                 continue;
             };
-            let (s, e) = (p.c(m.start()), p.c(m.end()));
+            // converted in ascending order, so each conversion counts on from the last
             let cue_start = p.c(all.start());
+            let (s, e) = (p.c(m.start()), p.c(m.end()));
             if e < n && p.norm[e].is_ascii_digit() {
                 continue;
             }
@@ -1194,8 +1195,9 @@ impl Scanner {
             let (Some(all), Some(m)) = (caps.get(0), caps.get(1)) else {
                 continue;
             };
-            let (s, e) = (p.c(m.start()), p.c(m.end()));
+            // converted in ascending order, so each conversion counts on from the last
             let cue_start = p.c(all.start());
+            let (s, e) = (p.c(m.start()), p.c(m.end()));
             if e < n
                 && (p.norm[e].is_ascii_alphanumeric() || matches!(p.norm[e], '_' | '-' | '@' | '.'))
             {
