@@ -26,6 +26,7 @@
 //!   suffix is dropped;
 //! * already pseudonymised names (`张某某`, `李某`) are never reported.
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::OnceLock;
@@ -658,18 +659,168 @@ pub struct Scanner {
     re_qq: Regex,
     re_wechat: Regex,
     re_plate: Regex,
-    re_alnum: Regex,
-    surnames: HashSet<char>,
-    given_chars: HashSet<char>,
+    surnames: CharSet,
+    given_chars: CharSet,
     addr_suffixes: Vec<(Vec<char>, u8)>,
     num_suffixes: Vec<Vec<char>>,
-    /// First characters of the suffixes, cue words and compound surnames (sorted): a
-    /// position whose character is not among them cannot start one, so the lists are
-    /// not walked there.
-    addr_suffix_first: Vec<char>,
-    num_suffix_first: Vec<char>,
-    name_cue_first: Vec<char>,
-    compound_surname_first: Vec<char>,
+    /// First characters of the address and number suffixes: a position whose character
+    /// is not among them cannot start one, so the lists are not walked there.
+    addr_suffix_first: CharSet,
+    num_suffix_first: CharSet,
+    /// `addr_suffixes` / `num_suffixes` indexed by first character.
+    addr_suffix_by_first: Vec<(char, Vec<usize>)>,
+    num_suffix_by_first: Vec<(char, Vec<usize>)>,
+    /// Last characters of the address suffixes (a token can only end with one if its
+    /// last character is among them).
+    addr_suffix_last: CharSet,
+    compound_surnames: WordList,
+    titles: WordList,
+    /// The distinct title lengths, in the order of their first occurrence in `TITLES`.
+    title_lens: Vec<usize>,
+    follow_words: WordList,
+    name_cues: WordList,
+    name_stoplist: WordList,
+    addr_modifiers: WordList,
+    addr_lead_words: WordList,
+    org_suffixes: WordList,
+    place_end: CharSet,
+    not_given_chars: CharSet,
+    addr_stop_chars: CharSet,
+    cn_numerals: CharSet,
+}
+
+/// A set of characters; membership is one bit test for the Basic Multilingual Plane.
+struct CharSet {
+    bmp: Vec<u64>,
+    other: Vec<char>,
+}
+
+impl CharSet {
+    fn new(chars: impl IntoIterator<Item = char>) -> CharSet {
+        let mut bmp = vec![0u64; 0x10000 / 64];
+        let mut other = Vec::new();
+        for c in chars {
+            let v = c as usize;
+            if v < 0x10000 {
+                bmp[v / 64] |= 1 << (v % 64);
+            } else {
+                other.push(c);
+            }
+        }
+        other.sort_unstable();
+        other.dedup();
+        CharSet { bmp, other }
+    }
+
+    fn contains(&self, c: char) -> bool {
+        let v = c as usize;
+        if v < 0x10000 {
+            self.bmp[v / 64] & (1 << (v % 64)) != 0
+        } else {
+            self.other.binary_search(&c).is_ok()
+        }
+    }
+
+    /// Is `chars[pos]` in the set (false past the end)?
+    fn at(&self, chars: &[char], pos: usize) -> bool {
+        chars.get(pos).is_some_and(|&c| self.contains(c))
+    }
+}
+
+/// A fixed list of words as characters, with the sets of their first and last
+/// characters so most positions are rejected without walking the list. Lookups keep
+/// the list order.
+struct WordList {
+    words: Vec<Vec<char>>,
+    /// The words sorted, for exact membership.
+    sorted: Vec<Vec<char>>,
+    first: CharSet,
+    last: CharSet,
+    /// For each first character (sorted), the indices of the words starting with it,
+    /// in list order.
+    by_first: Vec<(char, Vec<usize>)>,
+}
+
+/// For each first character (sorted), the indices of the `words` starting with it, in
+/// list order.
+fn index_by_first<'a>(words: impl IntoIterator<Item = &'a [char]>) -> Vec<(char, Vec<usize>)> {
+    let mut by_first: Vec<(char, Vec<usize>)> = Vec::new();
+    for (i, w) in words.into_iter().enumerate() {
+        let Some(&c) = w.first() else { continue };
+        match by_first.binary_search_by_key(&c, |(f, _)| *f) {
+            Ok(at) => by_first[at].1.push(i),
+            Err(at) => by_first.insert(at, (c, vec![i])),
+        }
+    }
+    by_first
+}
+
+/// The indices stored for `chars[pos]` in an [`index_by_first`] table (`first` holds
+/// its keys, for a quick rejection).
+fn bucket_at<'t>(
+    first: &CharSet,
+    by_first: &'t [(char, Vec<usize>)],
+    chars: &[char],
+    pos: usize,
+) -> &'t [usize] {
+    match chars.get(pos) {
+        Some(&c) if first.contains(c) => by_first
+            .binary_search_by_key(&c, |(f, _)| *f)
+            .map_or(&[][..], |at| &by_first[at].1),
+        _ => &[],
+    }
+}
+
+impl WordList {
+    fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> WordList {
+        let words: Vec<Vec<char>> = words.into_iter().map(|w| w.chars().collect()).collect();
+        let mut sorted = words.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        WordList {
+            by_first: index_by_first(words.iter().map(Vec::as_slice)),
+            first: CharSet::new(words.iter().filter_map(|w| w.first().copied())),
+            last: CharSet::new(words.iter().filter_map(|w| w.last().copied())),
+            words,
+            sorted,
+        }
+    }
+
+    /// The words that occur in `chars` at `pos`, in list order.
+    fn at<'s>(&'s self, chars: &'s [char], pos: usize) -> impl Iterator<Item = &'s [char]> + 's {
+        self.indices_at(chars, pos)
+            .iter()
+            .map(|&i| self.words[i].as_slice())
+            .filter(move |w| starts_with_at(chars, pos, w))
+    }
+
+    /// The indices of the words whose first character is `chars[pos]`, in list order.
+    fn indices_at(&self, chars: &[char], pos: usize) -> &[usize] {
+        bucket_at(&self.first, &self.by_first, chars, pos)
+    }
+
+    /// Does any word occur in `chars` at `pos`?
+    fn any_at(&self, chars: &[char], pos: usize) -> bool {
+        self.at(chars, pos).next().is_some()
+    }
+
+    /// Does `chars` end with any word?
+    fn any_suffix_of(&self, chars: &[char]) -> bool {
+        chars.last().is_some_and(|&c| self.last.contains(c))
+            && self
+                .words
+                .iter()
+                .any(|w| w.len() <= chars.len() && eq_chars(&chars[chars.len() - w.len()..], w))
+    }
+
+    /// Is `w` exactly one of the words?
+    fn contains(&self, w: &[char]) -> bool {
+        self.first.at(w, 0)
+            && self
+                .sorted
+                .binary_search_by(|x| x.as_slice().cmp(w))
+                .is_ok()
+    }
 }
 
 impl fmt::Debug for Scanner {
@@ -700,16 +851,24 @@ struct Prepared<'a> {
     orig: Vec<char>,
     norm: Vec<char>,
     norm_str: String,
-    /// byte offset in `norm_str` -> char index
-    b2c: Vec<usize>,
+    /// The last byte offset converted by [`Prepared::c`] and its char index: offsets
+    /// are converted in ascending runs, so each conversion counts from the previous one.
+    b2c_cursor: Cell<(usize, usize)>,
     tags: Vec<Tag<'a>>,
     /// char index -> index into `tags` of the token containing it
     tok_at: Vec<usize>,
 }
 
 impl Prepared<'_> {
+    /// The char index of `byte`, a char boundary of `norm_str` (a match boundary).
     fn c(&self, byte: usize) -> usize {
-        self.b2c[byte]
+        let (b0, c0) = match self.b2c_cursor.get() {
+            (b0, c0) if b0 <= byte => (b0, c0),
+            _ => (0, 0),
+        };
+        let c = c0 + self.norm_str[b0..byte].chars().count();
+        self.b2c_cursor.set((byte, c));
+        c
     }
     fn is_tok_start(&self, pos: usize) -> bool {
         pos >= self.orig.len()
@@ -740,33 +899,15 @@ fn is_cjk(c: char) -> bool {
     ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)
 }
 
-fn is_cn_numeral(c: char) -> bool {
-    "零〇一二三四五六七八九十百两甲乙丙丁".contains(c)
+/// Equality of two short character slices, compared in place (no `memcmp` call).
+fn eq_chars(a: &[char], b: &[char]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 fn starts_with_at(chars: &[char], pos: usize, pat: &[char]) -> bool {
-    pos + pat.len() <= chars.len() && chars[pos..pos + pat.len()] == *pat
-}
-
-fn starts_with_str(chars: &[char], pos: usize, pat: &str) -> bool {
-    (pos..)
-        .zip(pat.chars())
-        .all(|(i, c)| chars.get(i) == Some(&c))
-}
-
-/// The sorted, deduplicated first characters of `words`.
-fn first_chars<'a>(words: impl IntoIterator<Item = &'a str>) -> Vec<char> {
-    let mut out: Vec<char> = words.into_iter().filter_map(|w| w.chars().next()).collect();
-    out.sort_unstable();
-    out.dedup();
-    out
-}
-
-/// Can a word whose first character is in `firsts` start at `chars[pos]`?
-fn may_start(firsts: &[char], chars: &[char], pos: usize) -> bool {
-    chars
-        .get(pos)
-        .is_some_and(|c| firsts.binary_search(c).is_ok())
+    pos <= chars.len()
+        && pat.len() <= chars.len() - pos
+        && eq_chars(&chars[pos..pos + pat.len()], pat)
 }
 
 fn find_all(hay: &[char], needle: &[char]) -> Vec<usize> {
@@ -775,7 +916,7 @@ fn find_all(hay: &[char], needle: &[char]) -> Vec<usize> {
         return out;
     }
     for i in 0..=hay.len() - needle.len() {
-        if hay[i] == needle[0] && hay[i..i + needle.len()] == *needle {
+        if hay[i] == needle[0] && eq_chars(&hay[i..i + needle.len()], needle) {
             out.push(i);
         }
     }
@@ -806,13 +947,39 @@ impl Scanner {
             re_plate: re(
                 r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z][·•・ -]?([A-HJ-NP-Z0-9]{5,6})",
             ),
-            re_alnum: re(r"[0-9A-Za-z]+"),
-            surnames: SINGLE_SURNAMES.chars().collect(),
-            given_chars: GIVEN_CHARS.chars().collect(),
-            addr_suffix_first: first_chars(ADDR_SUFFIXES.iter().map(|(s, _)| *s)),
-            num_suffix_first: first_chars(NUM_SUFFIXES.iter().copied()),
-            name_cue_first: first_chars(NAME_CUES.iter().copied()),
-            compound_surname_first: first_chars(COMPOUND_SURNAMES.iter().copied()),
+            surnames: CharSet::new(SINGLE_SURNAMES.chars()),
+            given_chars: CharSet::new(GIVEN_CHARS.chars()),
+            addr_suffix_first: CharSet::new(
+                ADDR_SUFFIXES.iter().filter_map(|(s, _)| s.chars().next()),
+            ),
+            num_suffix_first: CharSet::new(NUM_SUFFIXES.iter().filter_map(|s| s.chars().next())),
+            addr_suffix_last: CharSet::new(
+                ADDR_SUFFIXES.iter().filter_map(|(s, _)| s.chars().last()),
+            ),
+            compound_surnames: WordList::new(COMPOUND_SURNAMES.iter().copied()),
+            titles: WordList::new(TITLES.iter().copied()),
+            title_lens: {
+                let mut lens: Vec<usize> = Vec::new();
+                for t in TITLES {
+                    let l = t.chars().count();
+                    if !lens.contains(&l) {
+                        lens.push(l);
+                    }
+                }
+                lens
+            },
+            follow_words: WordList::new(FOLLOW_WORDS.iter().copied()),
+            name_cues: WordList::new(NAME_CUES.iter().copied()),
+            name_stoplist: WordList::new(NAME_STOPLIST.iter().copied()),
+            addr_modifiers: WordList::new(ADDR_MODIFIERS.iter().copied()),
+            addr_lead_words: WordList::new(ADDR_LEAD_WORDS.iter().copied()),
+            org_suffixes: WordList::new(ORG_SUFFIXES.iter().copied()),
+            place_end: CharSet::new(PLACE_END.chars()),
+            not_given_chars: CharSet::new(NOT_GIVEN_CHARS.chars()),
+            addr_stop_chars: CharSet::new(ADDR_STOP_CHARS.chars()),
+            cn_numerals: CharSet::new("零〇一二三四五六七八九十百两甲乙丙丁".chars()),
+            addr_suffix_by_first: index_by_first(addr_suffixes.iter().map(|(s, _)| s.as_slice())),
+            num_suffix_by_first: index_by_first(num_suffixes.iter().map(Vec::as_slice)),
             addr_suffixes,
             num_suffixes,
         }
@@ -827,7 +994,7 @@ impl Scanner {
     /// offsets. Values in `known` are always reported wherever they occur.
     pub fn scan(&self, text: &str, known: &KnownEntities) -> Vec<Span> {
         let p = self.prepare(text);
-        let mut c = Vec::new();
+        let mut c = Vec::with_capacity(32);
         self.detect_numbers(&p, known, &mut c);
         self.detect_regexes(&p, &mut c);
         self.detect_alnum_tokens(&p, &mut c);
@@ -840,30 +1007,31 @@ impl Scanner {
     /// Scan `text` and replace every span with its mask at `level`.
     pub fn redact(&self, text: &str, level: Level, known: &KnownEntities) -> Redacted {
         let spans = self.scan(text, known);
-        let chars: Vec<char> = text.chars().collect();
+        let mut chars = text.chars();
         let mut out = String::with_capacity(text.len());
         let mut pos = 0;
         for s in &spans {
-            out.extend(&chars[pos..s.start]);
-            let value: String = chars[s.start..s.end].iter().map(|&c| fold(c)).collect();
+            out.extend(chars.by_ref().take(s.start - pos));
+            let value: String = chars.by_ref().take(s.end - s.start).map(fold).collect();
             out.push_str(&mask_value(s.kind, &value, level));
             pos = s.end;
         }
-        out.extend(&chars[pos..]);
+        out.extend(chars);
         Redacted { text: out, spans }
     }
 
     fn prepare<'a>(&'a self, text: &'a str) -> Prepared<'a> {
-        let orig: Vec<char> = text.chars().collect();
+        let mut orig: Vec<char> = Vec::with_capacity(text.len());
+        orig.extend(text.chars());
         let norm: Vec<char> = orig.iter().map(|&c| fold(c)).collect();
-        let norm_str: String = norm.iter().collect();
-        let mut b2c = vec![0usize; norm_str.len() + 1];
-        for (ci, (bi, ch)) in norm_str.char_indices().enumerate() {
-            for slot in &mut b2c[bi..bi + ch.len_utf8()] {
-                *slot = ci;
-            }
-        }
-        b2c[norm_str.len()] = norm.len();
+        let norm_str = if norm == orig {
+            text.to_owned()
+        } else {
+            // folding maps one char to one char of at most the same UTF-8 length
+            let mut s = String::with_capacity(text.len());
+            s.extend(&norm);
+            s
+        };
         let tags = self.jieba.tag(text, true);
         let mut tok_at = vec![usize::MAX; orig.len()];
         for (ti, t) in tags.iter().enumerate() {
@@ -875,7 +1043,7 @@ impl Scanner {
             orig,
             norm,
             norm_str,
-            b2c,
+            b2c_cursor: Cell::new((0, 0)),
             tags,
             tok_at,
         }
@@ -884,8 +1052,12 @@ impl Scanner {
     // ----------------------------------------------------------- numbers --
 
     fn detect_numbers(&self, p: &Prepared, known: &KnownEntities, out: &mut Vec<Cand>) {
+        let runs = digit_runs(&p.norm);
+        if runs.is_empty() {
+            return;
+        }
         let (known_phones, known_ids) = known_number_sets(known);
-        for run in digit_runs(&p.norm) {
+        for run in runs {
             let g = &run.groups;
             // known values: every contiguous combination of groups
             if !known_phones.is_empty() || !known_ids.is_empty() {
@@ -969,7 +1141,21 @@ impl Scanner {
     fn detect_regexes(&self, p: &Prepared, out: &mut Vec<Cand>) {
         let n = p.norm.len();
         let alnum = |i: usize| i < n && p.norm[i].is_ascii_alphanumeric();
-        for m in self.re_email.find_iter(&p.norm_str) {
+        // Each regex needs a character that many texts lack: an e-mail an `@`, a QQ cue
+        // `q`/`扣`/`企`, a WeChat cue `w`/`v`/`微`, a plate an ASCII capital. Without it
+        // the regex cannot match, so it is not run.
+        let (mut at_sign, mut qq_cue, mut wx_cue, mut upper) = (false, false, false, false);
+        for &c in &p.norm {
+            at_sign |= c == '@';
+            qq_cue |= matches!(c, 'q' | 'Q' | '扣' | '企');
+            wx_cue |= matches!(c, 'w' | 'W' | 'v' | 'V' | '微');
+            upper |= c.is_ascii_uppercase();
+        }
+        for m in self
+            .re_email
+            .find_iter(&p.norm_str)
+            .take(if at_sign { usize::MAX } else { 0 })
+        {
             out.push(Cand {
                 kind: PiiKind::Email,
                 start: p.c(m.start()),
@@ -977,12 +1163,17 @@ impl Scanner {
                 known: false,
             });
         }
-        for caps in self.re_qq.captures_iter(&p.norm_str) {
+        for caps in self
+            .re_qq
+            .captures_iter(&p.norm_str)
+            .take(if qq_cue { usize::MAX } else { 0 })
+        {
             let (Some(all), Some(m)) = (caps.get(0), caps.get(1)) else {
                 continue;
             };
-            let (s, e) = (p.c(m.start()), p.c(m.end()));
+            // converted in ascending order, so each conversion counts on from the last
             let cue_start = p.c(all.start());
+            let (s, e) = (p.c(m.start()), p.c(m.end()));
             if e < n && p.norm[e].is_ascii_digit() {
                 continue;
             }
@@ -996,12 +1187,17 @@ impl Scanner {
                 known: false,
             });
         }
-        for caps in self.re_wechat.captures_iter(&p.norm_str) {
+        for caps in
+            self.re_wechat
+                .captures_iter(&p.norm_str)
+                .take(if wx_cue { usize::MAX } else { 0 })
+        {
             let (Some(all), Some(m)) = (caps.get(0), caps.get(1)) else {
                 continue;
             };
-            let (s, e) = (p.c(m.start()), p.c(m.end()));
+            // converted in ascending order, so each conversion counts on from the last
             let cue_start = p.c(all.start());
+            let (s, e) = (p.c(m.start()), p.c(m.end()));
             if e < n
                 && (p.norm[e].is_ascii_alphanumeric() || matches!(p.norm[e], '_' | '-' | '@' | '.'))
             {
@@ -1017,7 +1213,11 @@ impl Scanner {
                 known: false,
             });
         }
-        for caps in self.re_plate.captures_iter(&p.norm_str) {
+        for caps in
+            self.re_plate
+                .captures_iter(&p.norm_str)
+                .take(if upper { usize::MAX } else { 0 })
+        {
             let (Some(all), Some(tail)) = (caps.get(0), caps.get(1)) else {
                 continue;
             };
@@ -1044,8 +1244,19 @@ impl Scanner {
     }
 
     fn detect_alnum_tokens(&self, p: &Prepared, out: &mut Vec<Cand>) {
-        for m in self.re_alnum.find_iter(&p.norm_str) {
-            let t = m.as_str();
+        // the maximal runs of `[0-9A-Za-z]` (what the regex `[0-9A-Za-z]+` finds), walked by hand
+        let b = p.norm_str.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            if !b[i].is_ascii_alphanumeric() {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < b.len() && b[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            let t = &p.norm_str[start..i];
             let kind = if is_passport(t) {
                 PiiKind::Passport
             } else if is_permit(t) {
@@ -1057,8 +1268,8 @@ impl Scanner {
             };
             out.push(Cand {
                 kind,
-                start: p.c(m.start()),
-                end: p.c(m.end()),
+                start: p.c(start),
+                end: p.c(i),
                 known: false,
             });
         }
@@ -1067,17 +1278,12 @@ impl Scanner {
     // ------------------------------------------------------------- names --
 
     fn surname_len(&self, chars: &[char]) -> Option<usize> {
-        if chars.len() >= 2
-            && may_start(&self.compound_surname_first, chars, 0)
-            && COMPOUND_SURNAMES
-                .iter()
-                .any(|c| starts_with_str(chars, 0, c))
-        {
+        if chars.len() >= 2 && self.compound_surnames.any_at(chars, 0) {
             return Some(2);
         }
         chars
             .first()
-            .filter(|c| self.surnames.contains(c))
+            .filter(|&&c| self.surnames.contains(c))
             .map(|_| 1)
     }
 
@@ -1093,20 +1299,22 @@ impl Scanner {
             return false;
         };
         let given = w.len() - k;
-        if !(1..=2).contains(&given) || title_at(w, k) {
+        if !(1..=2).contains(&given) || self.titles.any_at(w, k) {
             return false;
         }
-        if PLACE_END.contains(w[w.len() - 1]) {
+        if self.place_end.contains(w[w.len() - 1]) {
             return false;
         }
-        let s: String = w.iter().collect();
-        !NAME_STOPLIST.contains(&s.as_str())
+        !self.name_stoplist.contains(w)
     }
 
     /// A name candidate may not be glued to a following place suffix or `某`.
     fn name_followed_ok(&self, p: &Prepared, end: usize) -> bool {
         match p.orig.get(end) {
-            Some(&c) => !PLACE_END.contains(c) && c != '某' && c != '家' || title_at(&p.orig, end),
+            Some(&c) => {
+                !self.place_end.contains(c) && c != '某' && c != '家'
+                    || self.titles.any_at(&p.orig, end)
+            }
             None => true,
         }
     }
@@ -1124,7 +1332,7 @@ impl Scanner {
     /// Are all given-name characters (after the surname) common in names?
     fn given_plausible(&self, w: &[char]) -> bool {
         let k = self.surname_len(w).unwrap_or(1);
-        w[k..].iter().all(|c| self.given_chars.contains(c))
+        w[k..].iter().all(|&c| self.given_chars.contains(c))
     }
 
     /// Does a name plausibly end at `e` (end of text, punctuation, title,
@@ -1132,8 +1340,8 @@ impl Scanner {
     fn strong_end(&self, chars: &[char], e: usize) -> bool {
         e >= chars.len()
             || !is_cjk(chars[e])
-            || title_at(chars, e)
-            || FOLLOW_WORDS.iter().any(|f| starts_with_str(chars, e, f))
+            || self.titles.any_at(chars, e)
+            || self.follow_words.any_at(chars, e)
     }
 
     /// Pick the extent of a name starting at `s` (surname length `k`).
@@ -1149,23 +1357,27 @@ impl Scanner {
                 && self.valid_name(&chars[s..e])
                 && self.name_followed_ok(p, e)
                 && if strong {
-                    !chars[s + k..e].iter().any(|&c| NOT_GIVEN_CHARS.contains(c))
+                    !chars[s + k..e]
+                        .iter()
+                        .any(|&c| self.not_given_chars.contains(c))
                 } else {
                     self.given_plausible(&chars[s..e])
                         && !(e - s == 2 && self.dict_non_name(&chars[s..e]))
                 }
         };
         let (e2, e3) = (s + k + 1, s + k + 2);
-        if ok(e3) && self.strong_end(chars, e3) {
+        // `ok` is pure: each end is checked at most once
+        let (mut ok2, mut ok3) = (None, None);
+        if *ok3.get_or_insert_with(|| ok(e3)) && self.strong_end(chars, e3) {
             return Some(e3);
         }
-        if ok(e2) && self.strong_end(chars, e2) {
+        if *ok2.get_or_insert_with(|| ok(e2)) && self.strong_end(chars, e2) {
             return Some(e2);
         }
-        if ok(e3) && p.is_tok_start(e3) && !p.is_tok_start(e2) {
+        if *ok3.get_or_insert_with(|| ok(e3)) && p.is_tok_start(e3) && !p.is_tok_start(e2) {
             return Some(e3);
         }
-        if ok(e2) && p.is_tok_start(e2) {
+        if *ok2.get_or_insert_with(|| ok(e2)) && p.is_tok_start(e2) {
             return Some(e2);
         }
         None
@@ -1184,67 +1396,77 @@ impl Scanner {
         };
         let is_nr = |t: &str| matches!(t, "nr" | "nrfg" | "nrt");
         for (i, t) in tags.iter().enumerate() {
-            let w: Vec<char> = t.word.chars().collect();
+            // a token's characters are `chars[t.start..t.end]` (jieba's char offsets)
+            let w: &[char] = &chars[t.start..t.end];
             // R1: tokens tagged as person names
             if is_nr(t.tag) {
-                if let Some(tl) = TITLES.iter().map(|x| x.chars().count()).find(|&tl| {
-                    w.len() > tl
-                        && TITLES
-                            .iter()
-                            .any(|x| w[w.len() - tl..].iter().copied().eq(x.chars()))
-                }) {
+                if let Some(&tl) = self
+                    .title_lens
+                    .iter()
+                    .find(|&&tl| w.len() > tl && self.titles.contains(&w[w.len() - tl..]))
+                {
                     let name = &w[..w.len() - tl];
                     if self.is_bare_surname(name) || self.valid_name(name) {
                         push(out, t.start, t.start + name.len());
                     }
                     continue;
                 }
-                if self.valid_name(&w) && self.name_followed_ok(p, t.end) {
+                if self.valid_name(w) && self.name_followed_ok(p, t.end) {
                     push(out, t.start, t.end);
                     continue;
                 }
             }
             // R2: a standalone surname token followed by a given name
-            if self.is_bare_surname(&w)
+            if self.is_bare_surname(w)
                 && !matches!(t.tag, "p" | "c" | "uj" | "ul" | "q")
                 && let Some(u) = tags.get(i + 1)
             {
-                let uw: Vec<char> = u.word.chars().collect();
-                let mut full = w.clone();
-                full.extend(&uw);
-                let plausible = (is_nr(u.tag) || self.given_plausible(&full))
+                let uw: &[char] = &chars[u.start..u.end];
+                let joined: Vec<char>;
+                let full: &[char] = if u.start == t.end {
+                    &chars[t.start..u.end]
+                } else {
+                    joined = [w, uw].concat();
+                    &joined
+                };
+                let plausible = (is_nr(u.tag) || self.given_plausible(full))
                     && (is_nr(t.tag) || is_nr(u.tag) || self.strong_end(chars, u.end));
                 if (1..=2).contains(&uw.len())
                     && plausible
-                    && self.valid_name(&full)
+                    && self.valid_name(full)
                     && self.name_followed_ok(p, u.end)
-                    && !self.dict_non_name(&full)
+                    && !self.dict_non_name(full)
                 {
                     push(out, t.start, u.end);
                     continue;
                 }
             }
             // R4: title tokens preceded by a surname / name
-            if TITLES.contains(&t.word) && i > 0 {
+            if i > 0 && self.titles.contains(w) {
                 let pt = &tags[i - 1];
-                let pw: Vec<char> = pt.word.chars().collect();
+                let pw: &[char] = &chars[pt.start..pt.end];
                 let after_de = pt.start > 0 && chars[pt.start - 1] == '的';
                 let polite =
                     matches!(t.word, "先生" | "女士" | "小姐") && chars.get(t.end) != Some(&'们');
-                let lone_surname = self.is_bare_surname(&pw)
+                let lone_surname = self.is_bare_surname(pw)
                     && (!matches!(pt.tag, "p" | "c" | "uj") || after_de || polite);
-                if lone_surname || (is_nr(pt.tag) && self.valid_name(&pw)) {
+                if lone_surname || (is_nr(pt.tag) && self.valid_name(pw)) {
                     push(out, pt.start, pt.end);
                 } else if i >= 2 && (1..=2).contains(&pw.len()) {
                     let pp = &tags[i - 2];
-                    let ppw: Vec<char> = pp.word.chars().collect();
-                    let mut full = ppw.clone();
-                    full.extend(&pw);
-                    if self.is_bare_surname(&ppw)
+                    let ppw: &[char] = &chars[pp.start..pp.end];
+                    let joined: Vec<char>;
+                    let full: &[char] = if pt.start == pp.end {
+                        &chars[pp.start..pt.end]
+                    } else {
+                        joined = [ppw, pw].concat();
+                        &joined
+                    };
+                    if self.is_bare_surname(ppw)
                         && !matches!(pp.tag, "p" | "c" | "uj")
-                        && self.valid_name(&full)
-                        && (is_nr(pt.tag) || self.given_plausible(&full))
-                        && !self.dict_non_name(&full)
+                        && self.valid_name(full)
+                        && (is_nr(pt.tag) || self.given_plausible(full))
+                        && !self.dict_non_name(full)
                     {
                         push(out, pp.start, pt.end);
                     }
@@ -1253,7 +1475,27 @@ impl Scanner {
         }
         // R5: a name standing alone after punctuation (：何国强，)
         for s in 0..chars.len() {
-            let after_punct = s == 0 || "：:，,。、；;\n！？!?（(“\" ".contains(chars[s - 1]);
+            let after_punct = s == 0
+                || matches!(
+                    chars[s - 1],
+                    '：' | ':'
+                        | '，'
+                        | ','
+                        | '。'
+                        | '、'
+                        | '；'
+                        | ';'
+                        | '\n'
+                        | '！'
+                        | '？'
+                        | '!'
+                        | '?'
+                        | '（'
+                        | '('
+                        | '“'
+                        | '"'
+                        | ' '
+                );
             if !after_punct {
                 continue;
             }
@@ -1277,11 +1519,12 @@ impl Scanner {
         }
         // R3: cue words followed by a name
         for at in 0..chars.len() {
-            if !may_start(&self.name_cue_first, chars, at) {
-                continue;
-            }
-            for cue in NAME_CUES.iter().filter(|c| starts_with_str(chars, at, c)) {
-                let mut s = at + cue.chars().count();
+            for &ci in self.name_cues.indices_at(chars, at) {
+                let (cue, cue_chars) = (&NAME_CUES[ci], &self.name_cues.words[ci]);
+                if !starts_with_at(chars, at, cue_chars) {
+                    continue;
+                }
+                let mut s = at + cue_chars.len();
                 while s < chars.len()
                     && matches!(p.norm[s], ':' | ' ' | '(' | '"' | '“' | '「' | '”')
                 {
@@ -1300,23 +1543,35 @@ impl Scanner {
     // --------------------------------------------------------- addresses --
 
     fn match_addr_suffix(&self, chars: &[char], pos: usize) -> Option<(usize, u8)> {
-        if !may_start(&self.addr_suffix_first, chars, pos) {
+        if !self.addr_suffix_first.at(chars, pos) {
             return None;
         }
-        self.addr_suffixes
-            .iter()
-            .find(|(s, _)| starts_with_at(chars, pos, s))
-            .map(|(s, l)| (s.len(), *l))
+        bucket_at(
+            &self.addr_suffix_first,
+            &self.addr_suffix_by_first,
+            chars,
+            pos,
+        )
+        .iter()
+        .map(|&i| &self.addr_suffixes[i])
+        .find(|(s, _)| starts_with_at(chars, pos, s))
+        .map(|(s, l)| (s.len(), *l))
     }
 
     fn match_num_suffix(&self, chars: &[char], pos: usize) -> Option<usize> {
-        if !may_start(&self.num_suffix_first, chars, pos) {
+        if !self.num_suffix_first.at(chars, pos) {
             return None;
         }
-        self.num_suffixes
-            .iter()
-            .find(|s| starts_with_at(chars, pos, s))
-            .map(|s| s.len())
+        bucket_at(
+            &self.num_suffix_first,
+            &self.num_suffix_by_first,
+            chars,
+            pos,
+        )
+        .iter()
+        .map(|&i| &self.num_suffixes[i])
+        .find(|s| starts_with_at(chars, pos, s))
+        .map(|s| s.len())
     }
 
     /// Parse one address component at `pos`: returns (end, level, bare).
@@ -1324,8 +1579,9 @@ impl Scanner {
         let n = p.orig.len();
         let chars = &p.orig;
         // number + number suffix (3栋, 501室, 七组, A座, 3-2-501室)
-        let is_num =
-            |c: char| c.is_ascii_digit() || is_cn_numeral(c) || c.is_ascii_uppercase() || c == '-';
+        let is_num = |c: char| {
+            c.is_ascii_digit() || self.cn_numerals.contains(c) || c.is_ascii_uppercase() || c == '-'
+        };
         let mut j = pos;
         while j < n && j - pos < 8 && is_num(p.norm[j]) {
             j += 1;
@@ -1358,11 +1614,8 @@ impl Scanner {
             if let Some((l, lv)) = self.match_addr_suffix(chars, pos) {
                 return Some((pos + l, lv, true));
             }
-            if let Some(m) = ADDR_MODIFIERS
-                .iter()
-                .find(|m| starts_with_str(chars, pos, m))
-            {
-                return Some((pos + m.chars().count(), 0, true));
+            if let Some(m) = self.addr_modifiers.at(chars, pos).next() {
+                return Some((pos + m.len(), 0, true));
             }
         }
         // a whole jieba place token ending with a suffix (于都县, 建设路)
@@ -1371,6 +1624,7 @@ impl Scanner {
             .get(p.tok_at[pos])
             .filter(|t| t.start == pos && t.end - t.start >= 2)
             && matches!(t.tag, "ns" | "nz" | "nt" | "nr")
+            && self.addr_suffix_last.contains(chars[t.end - 1])
         {
             for (suf, lv) in &self.addr_suffixes {
                 let min_name = if *lv == LV_COMMUNITY { 1 } else { 2 };
@@ -1393,7 +1647,7 @@ impl Scanner {
         }
         for q in pos + 1..=(pos + 9).min(n) {
             let c = chars[q - 1];
-            if !is_cjk(c) || ADDR_STOP_CHARS.contains(c) {
+            if !is_cjk(c) || self.addr_stop_chars.contains(c) {
                 return None;
             }
             if q >= n {
@@ -1431,7 +1685,8 @@ impl Scanner {
         let mut cursor = 0;
         let starts: Vec<usize> = p.tags.iter().map(|t| t.start).collect();
         for (ti, s) in starts.into_iter().enumerate() {
-            if s < cursor || ADDR_LEAD_WORDS.contains(&p.tags[ti].word) {
+            let t = &p.tags[ti];
+            if s < cursor || self.addr_lead_words.contains(&p.orig[t.start..t.end]) {
                 continue;
             }
             let mut pos = s;
@@ -1473,16 +1728,17 @@ impl Scanner {
     fn org_follows(&self, p: &Prepared, end: usize, admin_only: bool) -> bool {
         let chars = &p.orig;
         // the chain itself may end with an org word (…街道 followed by 办事处)
-        let mut win = String::new();
-        for &c in chars.iter().skip(end).take(12) {
-            if !is_cjk(c) || "的在是被和与向".contains(c) && !admin_only {
+        let win = &chars[end.min(chars.len())..(end + 12).min(chars.len())];
+        for (i, &c) in win.iter().enumerate() {
+            if !is_cjk(c)
+                || matches!(c, '的' | '在' | '是' | '被' | '和' | '与' | '向') && !admin_only
+            {
                 break;
             }
-            if "的在是被向".contains(c) {
+            if matches!(c, '的' | '在' | '是' | '被' | '向') {
                 break;
             }
-            win.push(c);
-            if ORG_SUFFIXES.iter().any(|o| win.ends_with(o)) {
+            if self.org_suffixes.any_suffix_of(&win[..=i]) {
                 return true;
             }
         }
@@ -1505,10 +1761,20 @@ impl Scanner {
                 }
             }
             if let Some(k) = self.surname_len(&nc).filter(|&k| k < nc.len()) {
-                for title in ["先生", "女士", "同志", "老师", "师傅", "小姐"] {
-                    let mut pat = nc[..k].to_vec();
-                    pat.extend(title.chars());
-                    for at in find_all(&p.orig, &pat) {
+                // surname + title: the surname's occurrences, then each title after them
+                let surname_at = find_all(&p.orig, &nc[..k]);
+                for title in [
+                    ['先', '生'],
+                    ['女', '士'],
+                    ['同', '志'],
+                    ['老', '师'],
+                    ['师', '傅'],
+                    ['小', '姐'],
+                ] {
+                    for &at in surname_at
+                        .iter()
+                        .filter(|&&at| starts_with_at(&p.orig, at + k, &title))
+                    {
                         out.push(Cand {
                             kind: PiiKind::Name,
                             start: at,
@@ -1518,6 +1784,9 @@ impl Scanner {
                     }
                 }
             }
+        }
+        if known.emails.is_empty() {
+            return self.detect_known_addresses(p, known, out);
         }
         let lower: Vec<char> = p.norm.iter().map(|c| c.to_ascii_lowercase()).collect();
         for email in &known.emails {
@@ -1537,9 +1806,33 @@ impl Scanner {
                 }
             }
         }
+        self.detect_known_addresses(p, known, out);
+    }
+
+    fn detect_known_addresses(&self, p: &Prepared, known: &KnownEntities, out: &mut Vec<Cand>) {
         for addr in &known.addresses {
-            for frag in self.address_fragments(addr) {
-                for at in find_all(&p.norm, &frag) {
+            let (chars, frags) = self.address_fragments(addr);
+            // After the full address, fragments come grouped by start with growing ends:
+            // a group's first fragment is a prefix of the others, so its occurrences are
+            // found once and the others are checked only there.
+            let mut group: Option<(usize, Vec<usize>)> = None;
+            for (i, &(s, e)) in frags.iter().enumerate() {
+                let frag = &chars[s..e];
+                let hits: Vec<usize> = match &group {
+                    Some((gs, occ)) if i > 0 && *gs == s => occ
+                        .iter()
+                        .copied()
+                        .filter(|&at| starts_with_at(&p.norm, at, frag))
+                        .collect(),
+                    _ => {
+                        let occ = find_all(&p.norm, frag);
+                        if i > 0 {
+                            group = Some((s, occ.clone()));
+                        }
+                        occ
+                    }
+                };
+                for at in hits {
                     out.push(Cand {
                         kind: PiiKind::Address,
                         start: at,
@@ -1551,21 +1844,18 @@ impl Scanner {
         }
     }
 
-    /// The full address plus every run of below-county units of >= 4 chars.
-    fn address_fragments(&self, addr: &str) -> Vec<Vec<char>> {
-        let chars: Vec<char> = addr
-            .trim()
-            .chars()
-            .map(fold)
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        let mut out = Vec::new();
+    /// The full address plus every run of below-county units of >= 4 chars, as ranges
+    /// of the folded address (returned first).
+    fn address_fragments(&self, addr: &str) -> (Vec<char>, Vec<(usize, usize)>) {
+        let mut chars: Vec<char> = Vec::with_capacity(addr.len());
+        chars.extend(addr.trim().chars().map(fold).filter(|c| !c.is_whitespace()));
+        let mut out = Vec::with_capacity(16);
         if chars.len() < 2 {
-            return out;
+            return (chars, out);
         }
-        out.push(chars.clone());
+        out.push((0, chars.len()));
         // split after each suffix
-        let mut units: Vec<(usize, usize, u8)> = Vec::new();
+        let mut units: Vec<(usize, usize, u8)> = Vec::with_capacity(16);
         let mut start = 0;
         let mut i = 0;
         while i < chars.len() {
@@ -1594,16 +1884,12 @@ impl Scanner {
             for b in a..units.len() {
                 let (s, e) = (units[a].0, units[b].1);
                 if e - s >= 4 && (s, e) != (0, chars.len()) {
-                    out.push(chars[s..e].to_vec());
+                    out.push((s, e));
                 }
             }
         }
-        out
+        (chars, out)
     }
-}
-
-fn title_at(chars: &[char], pos: usize) -> bool {
-    TITLES.iter().any(|t| starts_with_str(chars, pos, t))
 }
 
 fn mask_value(kind: PiiKind, value: &str, level: Level) -> String {
