@@ -2,8 +2,9 @@
 //! authorize → commit the audit entry durably → decrypt / encrypt → return.
 //! If the audit entry cannot be committed nothing is returned (fail closed).
 //!
-//! Decryption of data for the caller happens only in [`Session::open_view`], which takes an
-//! [`AuditCommitted`] proof that only [`audit::commit`] can make.
+//! Decryption of data for the caller happens only in [`Session::open_view`] (and its
+//! export form, `Session::open_fields`), which takes an [`AuditCommitted`] proof that only
+//! [`audit::commit`] can make.
 
 use crate::audit::{self, AuditCommitted, Entry, Outcome, RecordedEntry};
 use crate::crypto::{self, Passphrase, RecordKey, SecretText};
@@ -90,6 +91,47 @@ impl Envelopes for RecordRef<'_> {
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, e)| *e)
+    }
+}
+
+/// The masked bundle read in place from its plaintext (the layout of [`MaskedBundle`]).
+#[derive(Deserialize)]
+struct MaskedRef<'a> {
+    #[serde(borrow)]
+    fields: Vec<(&'a str, &'a str)>,
+}
+
+/// The shown fields of a record as [`Session::open_fields`] gives them: their text in one
+/// buffer (wiped on drop), each field's name, end in the buffer and whether it is a masked
+/// rendering.
+#[derive(Default)]
+struct FieldTexts {
+    text: String,
+    fields: Vec<(&'static str, usize, bool)>,
+}
+
+impl FieldTexts {
+    fn push(&mut self, name: &'static str, value: &str, masked: bool) {
+        self.text.push_str(value);
+        self.fields.push((name, self.text.len(), masked));
+    }
+
+    /// A shown field by name: its text and whether it is a masked rendering.
+    fn get(&self, name: &str) -> Option<(&str, bool)> {
+        let mut start = 0;
+        for (n, end, masked) in &self.fields {
+            if *n == name {
+                return Some((&self.text[start..*end], *masked));
+            }
+            start = *end;
+        }
+        None
+    }
+}
+
+impl Drop for FieldTexts {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.text);
     }
 }
 
@@ -591,6 +633,88 @@ impl<'v> Session<'v> {
             view.withheld.push("meta");
         }
         Ok(view)
+    }
+
+    /// The fields [`Session::open_view`] shows of a record (not its meta), in the same order
+    /// and under the same rules, for exports: into one buffer, with each class subkey of the
+    /// record derived once (not once per field) and the masked bundle read in place.
+    fn open_fields(
+        &self,
+        _proof: &AuditCommitted,
+        table: Table,
+        id: RecordId,
+        rec: &impl Envelopes,
+        classes: &[Class],
+    ) -> Result<FieldTexts, VaultError> {
+        let (specs, shown): (&[model::FieldSpec], &[&'static str]) = match table {
+            Table::Petitioner => (PETITIONER_FIELDS, PETITIONER_SHOWN),
+            Table::Case => (CASE_FIELDS, CASE_SHOWN),
+        };
+        let tampered = |field: &str| VaultError::Tampered {
+            table: table.as_str(),
+            id,
+            field: field.to_owned(),
+        };
+        let mut keys: Vec<(Class, u32, RecordKey)> = Vec::new();
+        let mut open = |name: &str, class: Class, env: &[u8]| {
+            let header = crypto::EnvelopeHeader::parse(env).map_err(|_| tampered(name))?;
+            if header.class != class.code() {
+                return Err(tampered(name));
+            }
+            if !self.keyring.holds(class) {
+                return Ok(None);
+            }
+            let at = match keys
+                .iter()
+                .position(|(c, v, _)| *c == class && *v == header.key_version)
+            {
+                Some(at) => at,
+                None => {
+                    let key = self
+                        .record_key(table, &id, class, header.key_version)
+                        .ok_or_else(|| tampered(name))?;
+                    keys.push((class, header.key_version, key));
+                    keys.len() - 1
+                }
+            };
+            keys[at]
+                .2
+                .open(name, env)
+                .map(Some)
+                .map_err(|_| tampered(name))
+        };
+        let masked_plain = match rec.envelope(MASKED_BUNDLE) {
+            Some(env) if classes.contains(&Class::Masked) => {
+                open(MASKED_BUNDLE, Class::Masked, env)?
+            }
+            _ => None,
+        };
+        let masked: Option<MaskedRef<'_>> = match &masked_plain {
+            Some(bytes) => Some(postcard::from_bytes(bytes).map_err(|_| tampered(MASKED_BUNDLE))?),
+            None => None,
+        };
+        let mut out = FieldTexts::default();
+        for name in shown {
+            let spec = specs
+                .iter()
+                .find(|s| s.name == *name)
+                .expect("shown fields are specified");
+            let full = match rec.envelope(name) {
+                Some(env) if classes.contains(&spec.class) => open(name, spec.class, env)?,
+                _ => None,
+            };
+            if let Some(bytes) = full {
+                let value = std::str::from_utf8(&bytes).map_err(|_| tampered(name))?;
+                out.push(name, value, false);
+            } else if let Some(value) = masked
+                .as_ref()
+                .and_then(|m| m.fields.iter().find(|(n, _)| n == name))
+                .map(|(_, v)| *v)
+            {
+                out.push(name, value, true);
+            }
+        }
+        Ok(out)
     }
 
     fn push_meta_fields(
@@ -1956,6 +2080,21 @@ fn join_ids(ids: &[RecordId]) -> String {
         .map(|i| i.to_string())
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// Appends unix ms as RFC 3339 UTC (what [`format_ms`] gives) to `out`.
+pub(crate) fn push_ms(out: &mut String, ms: i64) {
+    let mut buf = [0u8; 64];
+    let mut w: &mut [u8] = &mut buf;
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000) else {
+        return;
+    };
+    if t.format_into(&mut w, &time::format_description::well_known::Rfc3339)
+        .is_ok()
+    {
+        let n = 64 - w.len();
+        out.push_str(std::str::from_utf8(&buf[..n]).unwrap_or_default());
+    }
 }
 
 /// Formats unix ms as RFC 3339 UTC.
