@@ -117,6 +117,14 @@ pub(crate) struct RowText {
 }
 
 impl RowText {
+    /// An empty row with room for `text` bytes in `cells` cells.
+    pub(crate) fn with_capacity(text: usize, cells: usize) -> RowText {
+        RowText {
+            text: String::with_capacity(text),
+            ends: Vec::with_capacity(cells),
+        }
+    }
+
     /// Appends a cell written by `fill`.
     pub(crate) fn cell(&mut self, fill: impl FnOnce(&mut String)) {
         fill(&mut self.text);

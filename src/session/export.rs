@@ -60,6 +60,12 @@ struct Chunk {
 
 impl Chunk {
     fn push(&mut self, id: RecordId, value: &[u8]) {
+        if self.ids.is_empty() && self.bytes.capacity() == 0 {
+            // A fresh chunk: room for CHUNK records like this one, and a little more.
+            self.ids.reserve(CHUNK);
+            self.ends.reserve(CHUNK);
+            self.bytes.reserve(value.len() * CHUNK * 5 / 4);
+        }
         self.ids.push(id);
         self.bytes.extend_from_slice(value);
         self.ends.push(self.bytes.len());
@@ -742,7 +748,7 @@ fn render_row(
     people: &PeopleCells,
 ) -> RowText {
     let text = |name: &str| fields.get(name).map(|(v, _)| v).unwrap_or("");
-    let mut row = RowText::default();
+    let mut row = RowText::with_capacity(fields.text.len() + 256, 24);
     row.cell(|t| {
         let _ = write!(t, "{id}");
     });

@@ -655,7 +655,8 @@ impl<'v> Session<'v> {
             id,
             field: field.to_owned(),
         };
-        let mut keys: Vec<(Class, u32, RecordKey)> = Vec::new();
+        // The subkeys derived so far (a record has at most one key version per class).
+        let mut keys: [Option<(Class, u32, RecordKey)>; 4] = [None, None, None, None];
         let mut open = |name: &str, class: Class, env: &[u8]| {
             let header = crypto::EnvelopeHeader::parse(env).map_err(|_| tampered(name))?;
             if header.class != class.code() {
@@ -664,24 +665,27 @@ impl<'v> Session<'v> {
             if !self.keyring.holds(class) {
                 return Ok(None);
             }
-            let at = match keys
+            let held = keys
                 .iter()
-                .position(|(c, v, _)| *c == class && *v == header.key_version)
-            {
-                Some(at) => at,
+                .flatten()
+                .find(|(c, v, _)| *c == class && *v == header.key_version);
+            let derived;
+            let key = match held {
+                Some((_, _, key)) => key,
                 None => {
                     let key = self
                         .record_key(table, &id, class, header.key_version)
                         .ok_or_else(|| tampered(name))?;
-                    keys.push((class, header.key_version, key));
-                    keys.len() - 1
+                    match keys.iter_mut().find(|k| k.is_none()) {
+                        Some(free) => &free.insert((class, header.key_version, key)).2,
+                        None => {
+                            derived = key;
+                            &derived
+                        }
+                    }
                 }
             };
-            keys[at]
-                .2
-                .open(name, env)
-                .map(Some)
-                .map_err(|_| tampered(name))
+            key.open(name, env).map(Some).map_err(|_| tampered(name))
         };
         let masked_plain = match rec.envelope(MASKED_BUNDLE) {
             Some(env) if classes.contains(&Class::Masked) => {
@@ -693,15 +697,22 @@ impl<'v> Session<'v> {
             Some(bytes) => Some(postcard::from_bytes(bytes).map_err(|_| tampered(MASKED_BUNDLE))?),
             None => None,
         };
-        let mut out = FieldTexts::default();
+        let mut out = FieldTexts {
+            text: String::with_capacity(masked_plain.as_ref().map_or(256, |p| p.len())),
+            fields: Vec::with_capacity(shown.len()),
+        };
         for name in shown {
             let spec = specs
                 .iter()
                 .find(|s| s.name == *name)
                 .expect("shown fields are specified");
-            let full = match rec.envelope(name) {
-                Some(env) if classes.contains(&spec.class) => open(name, spec.class, env)?,
-                _ => None,
+            let full = if classes.contains(&spec.class) {
+                match rec.envelope(name) {
+                    Some(env) => open(name, spec.class, env)?,
+                    None => None,
+                }
+            } else {
+                None
             };
             if let Some(bytes) = full {
                 let value = std::str::from_utf8(&bytes).map_err(|_| tampered(name))?;
@@ -2056,16 +2067,26 @@ fn check_record<'a>(
         Table::Petitioner => PETITIONER_FIELDS,
         Table::Case => CASE_FIELDS,
     };
-    let mut seen: Vec<&str> = Vec::with_capacity(16);
+    // Bit i: the i-th field of the table seen; the two bits above: masked, meta.
+    let (masked_bit, meta_bit) = (1u32 << specs.len(), 1u32 << (specs.len() + 1));
+    let mut seen = 0u32;
     for name in names {
-        let known =
-            name == MASKED_BUNDLE || name == META_BUNDLE || specs.iter().any(|s| s.name == name);
-        if !known || seen.contains(&name) {
+        let bit = if name == MASKED_BUNDLE {
+            masked_bit
+        } else if name == META_BUNDLE {
+            meta_bit
+        } else {
+            match specs.iter().position(|s| s.name == name) {
+                Some(i) => 1 << i,
+                None => return Err(tampered(table, id, "record structure")),
+            }
+        };
+        if seen & bit != 0 {
             return Err(tampered(table, id, "record structure"));
         }
-        seen.push(name);
+        seen |= bit;
     }
-    if !seen.contains(&META_BUNDLE) {
+    if seen & meta_bit == 0 {
         return Err(tampered(table, id, META_BUNDLE));
     }
     Ok(())
