@@ -584,7 +584,14 @@ pub fn province_of(address: &str) -> String {
 /// [`province_of`], borrowed.
 pub(crate) fn province_str(address: &str) -> &str {
     for suffix in ["特别行政区", "自治区", "省", "市"] {
-        if let Some(i) = address.find(suffix) {
+        // The first occurrence of `suffix` (as `str::find` gives it), found by its first
+        // character: cheaper than setting up a substring search per address.
+        let first = suffix.chars().next().expect("suffixes are not empty");
+        let found = address
+            .match_indices(first)
+            .map(|(i, _)| i)
+            .find(|&i| address[i..].starts_with(suffix));
+        if let Some(i) = found {
             let head = &address[..i + suffix.len()];
             if head.chars().count() <= 12 {
                 return head;
@@ -625,6 +632,13 @@ mod tests {
         assert_eq!(province_of("北京市朝阳区"), "北京市");
         assert_eq!(province_of("广西壮族自治区南宁市"), "广西壮族自治区");
         assert_eq!(province_of("***"), "未知");
+        assert_eq!(
+            province_of("新疆维吾尔自治区乌鲁木齐市"),
+            "新疆维吾尔自治区"
+        );
+        assert_eq!(province_of("香港特别行政区"), "香港特别行政区");
+        assert_eq!(province_of("自治州某某省"), "自治州某某省");
+        assert_eq!(province_of("某某某某某某某某某某某某某省"), "未知");
     }
 
     #[test]

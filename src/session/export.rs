@@ -10,14 +10,14 @@
 //! copies records into chunks, the rayon pool decrypts (and, for a file, encodes) whole
 //! chunks meanwhile, and this thread takes the results back in order.
 
-use super::{FieldTexts, Reason, Session, decode_record_ref, join_ids};
+use super::{CaseGate, CaseMetaHead, FieldTexts, Reason, Session, decode_record_ref, join_ids};
 use crate::audit::{AuditCommitted, Outcome};
 use crate::crypto::{self, SecretText};
 use crate::error::VaultError;
 use crate::export::{
     Export, ExportRow, Filters, Format, Manifest, Profile, RowEncoder, RowText, RowWriter,
 };
-use crate::model::{self, CaseMeta, RecordId, Table};
+use crate::model::{self, RecordId, Table};
 use crate::policy::{self, Action, Class, Denial};
 use crate::store::{Tree, WriteSet};
 use crate::vault::now_ms;
@@ -495,9 +495,12 @@ impl<'v> Session<'v> {
                 let mut picked: Vec<(RecordId, Vec<RecordId>)> = Vec::new();
                 for (id, bytes) in chunk.records() {
                     let rec = decode_record_ref(Table::Case, id, bytes)?;
-                    let meta = self.case_meta(id, &rec)?;
-                    if self.case_selected(&meta, filters) {
-                        picked.push((*id, meta.petitioner_ids));
+                    let pids = self.with_case_head(id, &rec, |head| {
+                        self.gate_selected(&CaseGate::from(&head), filters)
+                            .then_some(head.petitioner_ids)
+                    })?;
+                    if let Some(pids) = pids {
+                        picked.push((*id, pids));
                     }
                 }
                 Ok(picked)
@@ -587,20 +590,21 @@ impl<'v> Session<'v> {
         let encoder = sink.encoder();
         let render = |id: &RecordId, bytes: &[u8]| -> Result<Option<RowText>, VaultError> {
             let rec = decode_record_ref(Table::Case, id, bytes)?;
-            let meta = self.case_meta(id, &rec)?;
-            if !self.case_selected(&meta, filters) {
-                return Ok(None);
-            }
-            let fields = self.open_fields(proof, Table::Case, *id, &rec, &field_classes)?;
-            Ok(Some(render_row(
-                profile,
-                id,
-                &meta,
-                &fields,
-                pseudonym_key.as_deref(),
-                &|p: &RecordId| petitioners.binary_search(p).ok(),
-                &cells,
-            )))
+            self.with_case_head(id, &rec, |meta| {
+                if !self.gate_selected(&CaseGate::from(&meta), filters) {
+                    return Ok(None);
+                }
+                let fields = self.open_fields(proof, Table::Case, *id, &rec, &field_classes)?;
+                Ok(Some(render_row(
+                    profile,
+                    id,
+                    &meta,
+                    &fields,
+                    pseudonym_key.as_deref(),
+                    &|p: &RecordId| petitioners.binary_search(p).ok(),
+                    &cells,
+                )))
+            })?
         };
         let mut next = 0usize; // index into `cases` (both in key order)
         self.pipelined(
@@ -741,7 +745,7 @@ impl Session<'_> {
 fn render_row(
     profile: Profile,
     id: &RecordId,
-    meta: &CaseMeta,
+    meta: &CaseMetaHead<'_>,
     fields: &FieldTexts,
     pseudonym_key: Option<&[u8; 32]>,
     person: &dyn Fn(&RecordId) -> Option<usize>,
@@ -752,8 +756,8 @@ fn render_row(
     row.cell(|t| {
         let _ = write!(t, "{id}");
     });
-    row.push(&meta.case_no);
-    row.push(&meta.category);
+    row.push(meta.case_no);
+    row.push(meta.category);
     row.push(meta.channel.as_str());
     row.push(meta.status.as_str());
     row.cell(|t| super::push_ms(t, meta.received_at));

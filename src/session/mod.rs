@@ -94,6 +94,63 @@ impl Envelopes for RecordRef<'_> {
     }
 }
 
+/// The leading fields of a [`CaseMeta`], read in place from its plaintext: the same
+/// postcard layout, field for field, up to `canary`; the rest (history, extension, risk,
+/// forwarding) is left unread. A test pins it to `CaseMeta`.
+#[derive(Deserialize)]
+struct CaseMetaHead<'a> {
+    case_no: &'a str,
+    category: &'a str,
+    channel: model::Channel,
+    status: crate::workflow::Status,
+    received_at: i64,
+    petitioner_ids: Vec<RecordId>,
+    assigned_to: Option<&'a str>,
+    accused_unit_tag: Option<(u32, [u8; 32])>,
+    is_accusation: bool,
+    #[allow(dead_code)] // read past, for the layout
+    created_at: i64,
+    #[allow(dead_code)]
+    created_by: &'a str,
+    canary: bool,
+}
+
+/// What the gate reads of a case's meta (from a [`CaseMeta`] or a [`CaseMetaHead`]).
+struct CaseGate<'a> {
+    canary: bool,
+    accused_unit_tag: Option<&'a (u32, [u8; 32])>,
+    assigned_to: Option<&'a str>,
+    status: crate::workflow::Status,
+    category: &'a str,
+    received_at: i64,
+}
+
+impl<'a> From<&'a CaseMeta> for CaseGate<'a> {
+    fn from(m: &'a CaseMeta) -> Self {
+        CaseGate {
+            canary: m.canary,
+            accused_unit_tag: m.accused_unit_tag.as_ref(),
+            assigned_to: m.assigned_to.as_deref(),
+            status: m.status,
+            category: &m.category,
+            received_at: m.received_at,
+        }
+    }
+}
+
+impl<'a> From<&'a CaseMetaHead<'_>> for CaseGate<'a> {
+    fn from(m: &'a CaseMetaHead<'_>) -> Self {
+        CaseGate {
+            canary: m.canary,
+            accused_unit_tag: m.accused_unit_tag.as_ref(),
+            assigned_to: m.assigned_to,
+            status: m.status,
+            category: m.category,
+            received_at: m.received_at,
+        }
+    }
+}
+
 /// The masked bundle read in place from its plaintext (the layout of [`MaskedBundle`]).
 #[derive(Deserialize)]
 struct MaskedRef<'a> {
@@ -504,8 +561,31 @@ impl<'v> Session<'v> {
             })
     }
 
-    fn accuses_my_unit(&self, meta: &CaseMeta) -> bool {
-        match (&self.user.unit, &meta.accused_unit_tag) {
+    /// The case meta of a record read in place: only its leading fields (what the gate
+    /// and an export row need), without copying its text. `f` gets it while the plaintext
+    /// lives. The same checks as [`Session::case_meta`]: a missing, unopenable or
+    /// undecodable bundle is tampering.
+    fn with_case_head<T>(
+        &self,
+        id: &RecordId,
+        rec: &impl Envelopes,
+        f: impl FnOnce(CaseMetaHead<'_>) -> T,
+    ) -> Result<T, VaultError> {
+        let tampered = || VaultError::Tampered {
+            table: "case",
+            id: *id,
+            field: META_BUNDLE.into(),
+        };
+        let env = rec.envelope(META_BUNDLE).ok_or_else(tampered)?;
+        let plain = self
+            .open_envelope(Table::Case, id, META_BUNDLE, Class::Meta, env)?
+            .ok_or_else(tampered)?;
+        let head: CaseMetaHead<'_> = postcard::from_bytes(&plain).map_err(|_| tampered())?;
+        Ok(f(head))
+    }
+
+    fn accuses_my_unit(&self, tag: Option<&(u32, [u8; 32])>) -> bool {
+        match (&self.user.unit, tag) {
             (Some(_), Some((version, tag))) => self
                 .my_unit_tags
                 .get(version)
@@ -515,12 +595,14 @@ impl<'v> Session<'v> {
     }
 
     fn authorize_case(&self, meta: &CaseMeta) -> Result<(), RecordDenial> {
-        if self.accuses_my_unit(meta) {
+        self.authorize_gate(&CaseGate::from(meta))
+    }
+
+    fn authorize_gate(&self, meta: &CaseGate<'_>) -> Result<(), RecordDenial> {
+        if self.accuses_my_unit(meta.accused_unit_tag) {
             return Err(RecordDenial::Hidden);
         }
-        if self.user.role == Role::Handler
-            && meta.assigned_to.as_deref() != Some(self.user.name.as_str())
-        {
+        if self.user.role == Role::Handler && meta.assigned_to != Some(self.user.name.as_str()) {
             return Err(RecordDenial::Denied(Denial::NotAssigned));
         }
         Ok(())
@@ -1740,13 +1822,18 @@ impl<'v> Session<'v> {
     /// Whether an export or statistics run over `filters` includes a case: never a honey
     /// case, only one this user may see, and only one that passes the filters.
     fn case_selected(&self, m: &CaseMeta, filters: &crate::export::Filters) -> bool {
+        self.gate_selected(&CaseGate::from(m), filters)
+    }
+
+    /// [`Session::case_selected`] over the fields the gate reads.
+    fn gate_selected(&self, m: &CaseGate<'_>, filters: &crate::export::Filters) -> bool {
         !m.canary
-            && self.authorize_case(m).is_ok()
+            && self.authorize_gate(m).is_ok()
             && filters
                 .status
                 .as_ref()
                 .is_none_or(|s| m.status.as_str() == s)
-            && filters.category.as_ref().is_none_or(|c| &m.category == c)
+            && filters.category.as_ref().is_none_or(|c| m.category == c)
             && filters.since_ms.is_none_or(|t| m.received_at >= t)
             && filters.until_ms.is_none_or(|t| m.received_at < t)
     }
@@ -2453,4 +2540,58 @@ fn validate_case_fields(c: &NewCase) -> Result<(), VaultError> {
         return invalid("accused_unit", "an accusation needs --accused-unit");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `CaseMetaHead` reads the leading fields of a serialised `CaseMeta` exactly, whatever
+    /// follows them (a change of `CaseMeta`'s leading fields must change both).
+    #[test]
+    fn case_meta_head_reads_the_fields_of_case_meta() {
+        for canary in [false, true] {
+            let meta = CaseMeta {
+                case_no: "XF2026-000042".into(),
+                category: "征地拆迁".into(),
+                channel: model::Channel::Online,
+                status: crate::workflow::Status::Registered,
+                received_at: 1_764_000_000_123,
+                petitioner_ids: vec![RecordId([1; 16]), RecordId([2; 16])],
+                assigned_to: Some("王办理".into()),
+                accused_unit_tag: Some((3, [9; 32])),
+                is_accusation: true,
+                created_at: 1_764_000_000_456,
+                created_by: "登记员".into(),
+                canary,
+                history: vec![model::StatusChange {
+                    status: crate::workflow::Status::Registered,
+                    at_ms: 5,
+                    by: "登记员".into(),
+                }],
+                extension: Some(model::ExtensionRecord {
+                    days: 30,
+                    reason: "情况复杂".into(),
+                    at_ms: 6,
+                    by: "领导".into(),
+                }),
+                risk: None,
+                forwarded_to: Some("某某局".into()),
+            };
+            let bytes = postcard::to_stdvec(&meta).unwrap();
+            let head: CaseMetaHead<'_> = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(head.case_no, meta.case_no);
+            assert_eq!(head.category, meta.category);
+            assert_eq!(head.channel, meta.channel);
+            assert_eq!(head.status, meta.status);
+            assert_eq!(head.received_at, meta.received_at);
+            assert_eq!(head.petitioner_ids, meta.petitioner_ids);
+            assert_eq!(head.assigned_to, meta.assigned_to.as_deref());
+            assert_eq!(head.accused_unit_tag, meta.accused_unit_tag);
+            assert_eq!(head.is_accusation, meta.is_accusation);
+            assert_eq!(head.created_at, meta.created_at);
+            assert_eq!(head.created_by, meta.created_by);
+            assert_eq!(head.canary, meta.canary);
+        }
+    }
 }
