@@ -117,6 +117,14 @@ pub(crate) struct RowText {
 }
 
 impl RowText {
+    /// An empty row with room for `text` bytes in `cells` cells.
+    pub(crate) fn with_capacity(text: usize, cells: usize) -> RowText {
+        RowText {
+            text: String::with_capacity(text),
+            ends: Vec::with_capacity(cells),
+        }
+    }
+
     /// Appends a cell written by `fill`.
     pub(crate) fn cell(&mut self, fill: impl FnOnce(&mut String)) {
         fill(&mut self.text);
@@ -174,22 +182,132 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
-enum Encoder<W: Write> {
-    Jsonl {
-        out: Hashing<W>,
-        /// Column indexes in key order (a JSON object's keys are written sorted).
-        order: Vec<usize>,
-        line: zeroize::Zeroizing<Vec<u8>>,
-    },
-    // Boxed: the CSV writer carries its buffer state inline.
-    Csv(Box<csv::Writer<Hashing<W>>>),
+/// Turns rows into the bytes of one output format. It holds no output, so the rows of a
+/// streamed export are encoded where they are decrypted (on every core), and only their
+/// bytes are written, in order, by the one writer.
+#[derive(Clone)]
+pub(crate) struct RowEncoder {
+    format: Format,
+    names: Vec<&'static str>,
+    /// Column indexes in key order (a JSON object's keys are written sorted).
+    order: Vec<usize>,
+}
+
+impl RowEncoder {
+    /// An encoder of rows whose cells are in the order of `columns`.
+    pub(crate) fn new(format: Format, columns: &[&'static str]) -> RowEncoder {
+        RowEncoder {
+            format,
+            names: columns.to_vec(),
+            order: key_order(columns),
+        }
+    }
+
+    /// What goes before the first row: the byte-order mark and header row for CSV, nothing
+    /// for JSONL.
+    fn preamble(&self, out: &mut Vec<u8>) {
+        if let Format::Csv { bom } = self.format {
+            if bom {
+                out.extend_from_slice(&[0xEF, 0xBB, 0xBF]);
+            }
+            csv_record(out, self.names.iter().map(|n| n.as_bytes()));
+        }
+    }
+
+    /// Appends one row whose cells are in the order of the columns to `out`.
+    pub(crate) fn encode<'a>(&self, cells: impl Iterator<Item = &'a str>, out: &mut Vec<u8>) {
+        self.encode_named(&self.names, &self.order, cells, out)
+    }
+
+    /// Appends one row: `cells` in the order of `names`, `order` the JSON key order of
+    /// `names`.
+    fn encode_named<'a>(
+        &self,
+        names: &[&'static str],
+        order: &[usize],
+        cells: impl Iterator<Item = &'a str>,
+        out: &mut Vec<u8>,
+    ) {
+        match self.format {
+            Format::Jsonl => {
+                let mut at: [&str; 32] = [""; 32];
+                let spilled: Vec<&str>;
+                let cells: &[&str] = if names.len() <= at.len() {
+                    let mut n = 0;
+                    for (slot, c) in at.iter_mut().zip(cells) {
+                        *slot = c;
+                        n += 1;
+                    }
+                    &at[..n]
+                } else {
+                    spilled = cells.collect();
+                    &spilled
+                };
+                out.push(b'{');
+                for (n, &i) in order.iter().enumerate() {
+                    if n > 0 {
+                        out.push(b',');
+                    }
+                    json_string(out, names[i]);
+                    out.push(b':');
+                    json_string(out, cells.get(i).copied().unwrap_or(""));
+                }
+                out.extend_from_slice(b"}\n");
+            }
+            Format::Csv { .. } => csv_record(out, cells.map(|c| CsvCell(defuse_formula(c)))),
+        }
+    }
+}
+
+/// A JSON string, as serde_json writes it.
+fn json_string(out: &mut Vec<u8>, s: &str) {
+    serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
+}
+
+/// Appends one CSV record as the `csv` crate's default writer writes it (its own encoder,
+/// `csv_core`, with the same default settings).
+fn csv_record<T: AsRef<[u8]>>(out: &mut Vec<u8>, fields: impl Iterator<Item = T>) {
+    let mut core = csv_core::Writer::new();
+    for (i, field) in fields.enumerate() {
+        if i > 0 {
+            csv_step(out, 4, &mut |buf| core.delimiter(buf));
+        }
+        let mut rest = field.as_ref();
+        // At most 2 + 2 × the input (every byte a quote, doubled, and the quotes around).
+        csv_step(out, 2 + 2 * rest.len(), &mut |buf| {
+            let (res, nin, nout) = core.field(rest, buf);
+            rest = &rest[nin..];
+            (res, nout)
+        });
+    }
+    csv_step(out, 4, &mut |buf| core.terminator(buf));
+}
+
+/// Runs one `csv_core` step into the end of `out`, growing it until the step fits.
+fn csv_step(
+    out: &mut Vec<u8>,
+    mut room: usize,
+    step: &mut dyn FnMut(&mut [u8]) -> (csv_core::WriteResult, usize),
+) {
+    loop {
+        let at = out.len();
+        out.resize(at + room, 0);
+        let (res, n) = step(&mut out[at..]);
+        out.truncate(at + n);
+        match res {
+            csv_core::WriteResult::InputEmpty => return,
+            csv_core::WriteResult::OutputFull => room = room * 2 + 8,
+        }
+    }
 }
 
 /// Writes rows as JSON Lines or CSV as they come, hashing what it writes. Each row is
 /// encoded as soon as it is given; nothing of earlier rows is kept.
 pub(crate) struct RowWriter<W: Write> {
-    encoder: Encoder<W>,
-    names: Vec<&'static str>,
+    out: Hashing<W>,
+    encoder: RowEncoder,
+    /// The bytes of the row being written (wiped after each row).
+    line: zeroize::Zeroizing<Vec<u8>>,
 }
 
 impl<W: Write> RowWriter<W> {
@@ -199,101 +317,75 @@ impl<W: Write> RowWriter<W> {
         columns: &[&'static str],
         out: W,
     ) -> std::io::Result<RowWriter<W>> {
-        let mut out = Hashing {
-            inner: out,
-            hash: sha2::Digest::new(),
-            bytes: 0,
-        };
-        let encoder = match format {
-            Format::Jsonl => Encoder::Jsonl {
-                out,
-                order: key_order(columns),
-                line: Default::default(),
+        let mut w = RowWriter {
+            out: Hashing {
+                inner: out,
+                hash: sha2::Digest::new(),
+                bytes: 0,
             },
-            Format::Csv { bom } => {
-                if bom {
-                    out.write_all(&[0xEF, 0xBB, 0xBF])?;
-                }
-                let mut w = csv::Writer::from_writer(out);
-                w.write_record(columns)?;
-                Encoder::Csv(Box::new(w))
-            }
+            encoder: RowEncoder::new(format, columns),
+            line: Default::default(),
         };
-        Ok(RowWriter {
-            encoder,
-            names: columns.to_vec(),
-        })
+        w.encoder.preamble(&mut w.line);
+        w.write_line()?;
+        Ok(w)
     }
 
-    /// Writes one row whose cells are in the order of the columns given to `begin` (every
-    /// row the vault streams).
+    /// The encoder of this writer's rows, for rows encoded elsewhere and handed to
+    /// [`RowWriter::encoded`].
+    pub(crate) fn encoder(&self) -> &RowEncoder {
+        &self.encoder
+    }
+
+    /// Writes rows already encoded by [`RowWriter::encoder`].
+    pub(crate) fn encoded(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.write_line()?;
+        self.out.write_all(bytes)
+    }
+
+    fn write_line(&mut self) -> std::io::Result<()> {
+        let written = self.out.write_all(&self.line);
+        zeroize::Zeroize::zeroize(&mut *self.line);
+        self.line.clear();
+        written
+    }
+
+    /// Writes one row whose cells are in the order of the columns given to `begin`.
     pub(crate) fn column_row<'a>(
         &mut self,
         cells: impl Iterator<Item = &'a str>,
     ) -> std::io::Result<()> {
-        // Lent out for the call rather than copied per row.
-        let names = std::mem::take(&mut self.names);
-        let written = self.encode(&names, true, cells);
-        self.names = names;
-        written
+        self.encoder.encode(cells, &mut self.line);
+        if self.line.len() >= 1 << 16 {
+            self.write_line()?;
+        }
+        Ok(())
     }
 
     /// Writes one row: `cells` in the order of `names` (the columns, for every row the
-    /// vault builds).
+    /// vault builds). Rows are gathered and written some 64 KiB at a time.
     pub(crate) fn row<'a>(
         &mut self,
         names: &[&'static str],
         cells: impl Iterator<Item = &'a str>,
     ) -> std::io::Result<()> {
-        let columns = names == self.names.as_slice();
-        self.encode(names, columns, cells)
-    }
-
-    /// Encodes one row; `columns`: `names` are the columns given to `begin`, whose JSON key
-    /// order is already known.
-    fn encode<'a>(
-        &mut self,
-        names: &[&'static str],
-        columns: bool,
-        cells: impl Iterator<Item = &'a str>,
-    ) -> std::io::Result<()> {
-        match &mut self.encoder {
-            Encoder::Jsonl { out, order, line } => {
-                let cells: Vec<&str> = cells.collect();
-                let sorted;
-                let order = if columns {
-                    order.as_slice()
-                } else {
-                    sorted = key_order(names);
-                    sorted.as_slice()
-                };
-                line.clear();
-                line.push(b'{');
-                for (n, &i) in order.iter().enumerate() {
-                    if n > 0 {
-                        line.push(b',');
-                    }
-                    serde_json::to_writer(&mut **line, names[i])?;
-                    line.push(b':');
-                    serde_json::to_writer(&mut **line, cells.get(i).copied().unwrap_or(""))?;
-                }
-                line.extend_from_slice(b"}\n");
-                out.write_all(line)?;
-                zeroize::Zeroize::zeroize(&mut **line);
-                Ok(())
-            }
-            Encoder::Csv(w) => Ok(w.write_record(cells.map(|c| CsvCell(defuse_formula(c))))?),
+        if names == self.encoder.names.as_slice() {
+            self.encoder.encode(cells, &mut self.line);
+        } else {
+            self.encoder
+                .encode_named(names, &key_order(names), cells, &mut self.line);
         }
+        if self.line.len() >= 1 << 16 {
+            self.write_line()?;
+        }
+        Ok(())
     }
 
     /// Flushes and returns the number of bytes written and their SHA-256.
-    pub(crate) fn finish(self) -> std::io::Result<(u64, [u8; 32])> {
-        let mut out = match self.encoder {
-            Encoder::Jsonl { out, .. } => out,
-            Encoder::Csv(w) => w.into_inner().map_err(|e| e.into_error())?,
-        };
-        out.flush()?;
-        Ok((out.bytes, sha2::Digest::finalize(out.hash).into()))
+    pub(crate) fn finish(mut self) -> std::io::Result<(u64, [u8; 32])> {
+        self.write_line()?;
+        self.out.flush()?;
+        Ok((self.out.bytes, sha2::Digest::finalize(self.out.hash).into()))
     }
 }
 
@@ -486,15 +578,27 @@ pub fn tabulate(by: StatsBy, keys: impl IntoIterator<Item = String>, min_cell: u
 
 /// The province (or municipality / region) at the start of a masked address.
 pub fn province_of(address: &str) -> String {
+    province_str(address).to_owned()
+}
+
+/// [`province_of`], borrowed.
+pub(crate) fn province_str(address: &str) -> &str {
     for suffix in ["特别行政区", "自治区", "省", "市"] {
-        if let Some(i) = address.find(suffix) {
+        // The first occurrence of `suffix` (as `str::find` gives it), found by its first
+        // character: cheaper than setting up a substring search per address.
+        let first = suffix.chars().next().expect("suffixes are not empty");
+        let found = address
+            .match_indices(first)
+            .map(|(i, _)| i)
+            .find(|&i| address[i..].starts_with(suffix));
+        if let Some(i) = found {
             let head = &address[..i + suffix.len()];
             if head.chars().count() <= 12 {
-                return head.to_owned();
+                return head;
             }
         }
     }
-    "未知".to_owned()
+    "未知"
 }
 
 #[cfg(test)]
@@ -528,6 +632,13 @@ mod tests {
         assert_eq!(province_of("北京市朝阳区"), "北京市");
         assert_eq!(province_of("广西壮族自治区南宁市"), "广西壮族自治区");
         assert_eq!(province_of("***"), "未知");
+        assert_eq!(
+            province_of("新疆维吾尔自治区乌鲁木齐市"),
+            "新疆维吾尔自治区"
+        );
+        assert_eq!(province_of("香港特别行政区"), "香港特别行政区");
+        assert_eq!(province_of("自治州某某省"), "自治州某某省");
+        assert_eq!(province_of("某某某某某某某某某某某某某省"), "未知");
     }
 
     #[test]

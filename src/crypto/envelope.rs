@@ -53,31 +53,71 @@ pub struct FieldAad<'a> {
     pub key_version: u32,
 }
 
+/// AAD bytes kept on the stack: the vault's own table and field names fit many times over.
+const AAD_INLINE: usize = 128;
+
+/// An encoded AAD, on the stack unless its names are unusually long (one is made for every
+/// envelope sealed or opened).
+enum AadBuf {
+    Inline { bytes: [u8; AAD_INLINE], len: usize },
+    Heap(Vec<u8>),
+}
+
+impl AadBuf {
+    fn with_len(len: usize) -> AadBuf {
+        if len <= AAD_INLINE {
+            AadBuf::Inline {
+                bytes: [0; AAD_INLINE],
+                len: 0,
+            }
+        } else {
+            AadBuf::Heap(Vec::with_capacity(len))
+        }
+    }
+
+    fn push(&mut self, more: &[u8]) {
+        match self {
+            AadBuf::Inline { bytes, len } => {
+                bytes[*len..*len + more.len()].copy_from_slice(more);
+                *len += more.len();
+            }
+            AadBuf::Heap(v) => v.extend_from_slice(more),
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            AadBuf::Inline { bytes, len } => &bytes[..*len],
+            AadBuf::Heap(v) => v,
+        }
+    }
+}
+
 impl FieldAad<'_> {
-    fn encode(&self) -> Result<Vec<u8>, CryptoError> {
+    fn encode(&self) -> Result<AadBuf, CryptoError> {
         if self.field.len() > usize::from(u8::MAX) || self.table.len() > usize::from(u8::MAX) {
             return Err(CryptoError::Malformed(
                 "field or table name longer than 255 bytes",
             ));
         }
         let mut aad =
-            Vec::with_capacity(3 + 16 + 1 + self.table.len() + 16 + 1 + self.field.len() + 6);
-        aad.extend_from_slice(b"pv1");
-        aad.extend_from_slice(self.vault_id);
+            AadBuf::with_len(3 + 16 + 1 + self.table.len() + 16 + 1 + self.field.len() + 6);
+        aad.push(b"pv1");
+        aad.push(self.vault_id);
         push_short(&mut aad, self.table.as_bytes());
-        aad.extend_from_slice(self.record_id);
+        aad.push(self.record_id);
         push_short(&mut aad, self.field.as_bytes());
-        aad.push(self.class);
-        aad.extend_from_slice(&self.key_version.to_be_bytes());
-        aad.push(ENVELOPE_VERSION);
+        aad.push(&[self.class]);
+        aad.push(&self.key_version.to_be_bytes());
+        aad.push(&[ENVELOPE_VERSION]);
         Ok(aad)
     }
 }
 
-fn push_short(buf: &mut Vec<u8>, bytes: &[u8]) {
+fn push_short(buf: &mut AadBuf, bytes: &[u8]) {
     let len = u8::try_from(bytes.len()).expect("table and field names are short constants");
-    buf.push(len);
-    buf.extend_from_slice(bytes);
+    buf.push(&[len]);
+    buf.push(bytes);
 }
 
 /// The parsed header of an envelope (class and key version select the key to open it).
@@ -236,7 +276,8 @@ impl RecordKey {
         nonce: &[u8; 12],
     ) -> Result<Vec<u8>, CryptoError> {
         let aad = self.aad(field).encode()?;
-        let commitment = self.commitment(nonce, &aad);
+        let aad = aad.as_slice();
+        let commitment = self.commitment(nonce, aad);
         let mut out = Vec::with_capacity(ENVELOPE_OVERHEAD + plaintext.len());
         out.push(ENVELOPE_VERSION);
         out.push(self.class);
@@ -246,7 +287,7 @@ impl RecordKey {
         out.extend_from_slice(plaintext);
         let tag = self
             .cipher
-            .encrypt_inout_detached(&Nonce::from(*nonce), &aad, (&mut out[HEADER_LEN..]).into())
+            .encrypt_inout_detached(&Nonce::from(*nonce), aad, (&mut out[HEADER_LEN..]).into())
             .map_err(|_| CryptoError::Malformed("plaintext longer than AES-GCM allows"))?;
         out.extend_from_slice(&tag);
         Ok(out)
@@ -260,7 +301,8 @@ impl RecordKey {
         }
         let nonce: [u8; 12] = envelope[6..18].try_into().expect("12 bytes");
         let aad = self.aad(field).encode()?;
-        let expected = self.commitment(&nonce, &aad);
+        let aad = aad.as_slice();
+        let expected = self.commitment(&nonce, aad);
         if !super::ct_eq(&expected, &envelope[18..50]) {
             return Err(CryptoError::Open);
         }
@@ -269,7 +311,7 @@ impl RecordKey {
         let mut buf = Zeroizing::new(ct.to_vec());
         let tag = aes_gcm::Tag::try_from(tag).map_err(|_| CryptoError::Malformed("tag"))?;
         self.cipher
-            .decrypt_inout_detached(&Nonce::from(nonce), &aad, buf.as_mut_slice().into(), &tag)
+            .decrypt_inout_detached(&Nonce::from(nonce), aad, buf.as_mut_slice().into(), &tag)
             .map_err(|_| CryptoError::Open)?;
         Ok(buf)
     }

@@ -2,26 +2,35 @@
 //! cases (and their petitioners) this user may export; then ONE audit entry listing every
 //! selected id is committed durably; only then is anything decrypted for output: the
 //! exported petitioners, once each in key order, into their compact row cells, and then
-//! the cases, chunk by chunk on every core, handed to the output in case-id order. Memory
-//! holds the selected ids (the audit entry needs them all), the petitioner cells (tens of
-//! bytes each) and one chunk of rows, not the export.
+//! the cases, chunk by chunk, handed to the output in case-id order. Memory holds the
+//! selected ids (the audit entry needs them all), the petitioner cells (tens of bytes
+//! each) and a few chunks of rows, not the export.
+//!
+//! Every pass is a pipeline ([`Session::pipelined`]): this thread reads the store and
+//! copies records into chunks, the rayon pool decrypts (and, for a file, encodes) whole
+//! chunks meanwhile, and this thread takes the results back in order.
 
-use super::{Reason, Session, decode_record_ref, format_ms, join_ids};
+use super::{CaseGate, CaseMetaHead, FieldTexts, Reason, Session, decode_record_ref, join_ids};
 use crate::audit::{AuditCommitted, Outcome};
 use crate::crypto::{self, SecretText};
 use crate::error::VaultError;
-use crate::export::{Export, ExportRow, Filters, Format, Manifest, Profile, RowText, RowWriter};
-use crate::model::{self, CaseMeta, RecordId, RecordView, Table};
+use crate::export::{
+    Export, ExportRow, Filters, Format, Manifest, Profile, RowEncoder, RowText, RowWriter,
+};
+use crate::model::{self, RecordId, Table};
 use crate::policy::{self, Action, Class, Denial};
 use crate::store::{Tree, WriteSet};
 use crate::vault::now_ms;
-use rayon::prelude::*;
+use std::collections::VecDeque;
 use std::fmt::Write as _;
+use std::sync::mpsc;
 use zeroize::Zeroizing;
 
-/// Records read and decrypted per step: bounds memory, and is enough work to share between
-/// cores.
-const CHUNK: usize = 512;
+/// Records read and decrypted per step (one job for one core).
+const CHUNK: usize = 256;
+/// Chunks being decrypted at once, besides the one being read: bounds memory, and keeps
+/// every core busy while this thread reads the store and writes the output.
+const IN_FLIGHT: usize = 6;
 
 /// Where rows go, once the audit entry is committed.
 trait RowSink {
@@ -29,6 +38,67 @@ trait RowSink {
     fn begin(&mut self, columns: &[&'static str], total: usize) -> std::io::Result<()>;
     /// One row, cells in column order.
     fn row(&mut self, row: &RowText) -> std::io::Result<()>;
+    /// The encoder of this sink's output, when it writes bytes: rows are then encoded
+    /// where they are decrypted and handed over with [`RowSink::encoded`].
+    fn encoder(&self) -> Option<RowEncoder> {
+        None
+    }
+    /// `rows` rows encoded by [`RowSink::encoder`].
+    fn encoded(&mut self, _bytes: &[u8], _rows: usize) -> std::io::Result<()> {
+        unreachable!("only a sink with an encoder is given encoded rows")
+    }
+}
+
+/// Records of one tree copied out of the store, in key order: ids, and the stored bytes of
+/// all in one buffer.
+#[derive(Default)]
+struct Chunk {
+    ids: Vec<RecordId>,
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Chunk {
+    fn push(&mut self, id: RecordId, value: &[u8]) {
+        if self.ids.is_empty() && self.bytes.capacity() == 0 {
+            // A fresh chunk: room for CHUNK records like this one, and a little more.
+            self.ids.reserve(CHUNK);
+            self.ends.reserve(CHUNK);
+            self.bytes.reserve(value.len() * CHUNK * 5 / 4);
+        }
+        self.ids.push(id);
+        self.bytes.extend_from_slice(value);
+        self.ends.push(self.bytes.len());
+    }
+
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    fn clear(&mut self) {
+        self.ids.clear();
+        self.bytes.clear();
+        self.ends.clear();
+    }
+
+    /// The records: id and stored bytes.
+    fn records(&self) -> impl Iterator<Item = (&RecordId, &[u8])> {
+        let mut start = 0;
+        self.ids.iter().zip(&self.ends).map(move |(id, &end)| {
+            let bytes = &self.bytes[start..end];
+            start = end;
+            (id, bytes)
+        })
+    }
+}
+
+/// The rows of one chunk of cases: cells, or already encoded for the output.
+enum ChunkRows {
+    Cells(Vec<RowText>),
+    Encoded {
+        bytes: Zeroizing<Vec<u8>>,
+        rows: usize,
+    },
 }
 
 /// What was exported (the rows went to the sink).
@@ -109,9 +179,6 @@ impl PeopleCells {
     }
 }
 
-/// A record's id and stored bytes.
-type StoredCase = (RecordId, Vec<u8>);
-
 /// What pass 1 chose, and by which filters.
 #[derive(Clone, Copy)]
 struct Selection<'a> {
@@ -120,13 +187,6 @@ struct Selection<'a> {
     cases: &'a [RecordId],
     /// Their petitioners, sorted, once each.
     petitioners: &'a [RecordId],
-}
-
-/// A case ready to become a row: its meta and its (field-class) view.
-struct CasePart {
-    id: RecordId,
-    meta: CaseMeta,
-    view: RecordView,
 }
 
 impl<'v> Session<'v> {
@@ -231,6 +291,19 @@ impl<'v> Session<'v> {
                 }
                 Ok(())
             }
+            fn encoder(&self) -> Option<RowEncoder> {
+                self.writer.as_ref().map(|w| w.encoder().clone())
+            }
+            fn encoded(&mut self, bytes: &[u8], rows: usize) -> std::io::Result<()> {
+                let w = self.writer.as_mut().expect("begin came first");
+                w.encoded(bytes)?;
+                let before = self.done / 1024;
+                self.done += rows;
+                if self.done / 1024 != before {
+                    (self.progress)(self.done, self.total);
+                }
+                Ok(())
+            }
         }
         let mut sink = Write {
             format,
@@ -304,41 +377,100 @@ impl<'v> Session<'v> {
         Ok(classes)
     }
 
-    /// Calls `f` on the records of `tree` in key order, `CHUNK` at a time (copies of the
-    /// stored bytes, so that the chunk can be shared between threads).
-    fn record_chunks(
+    /// Reads the records of `tree` in key order that `keep` wants into chunks, runs `work`
+    /// on each chunk on the rayon pool while the next chunks are read, and hands the
+    /// results to `consume` on this thread, in order. At most [`IN_FLIGHT`] chunks are
+    /// out at once. The first error stops the reading and is returned.
+    fn pipelined<T: Send>(
         &self,
         tree: Tree,
-        f: &mut dyn FnMut(&[StoredCase]) -> Result<(), VaultError>,
+        keep: &mut dyn FnMut(&RecordId) -> bool,
+        work: &(dyn Fn(&Chunk) -> Result<T, VaultError> + Sync),
+        consume: &mut dyn FnMut(T) -> Result<(), VaultError>,
     ) -> Result<(), VaultError> {
-        let mut chunk: Vec<StoredCase> = Vec::with_capacity(CHUNK);
-        let mut failed = None;
-        self.vault.store.visit(tree, &[], &mut |key, value| {
-            let step = case_id_of(key).and_then(|id| {
-                chunk.push((id, value.to_vec()));
-                if chunk.len() == CHUNK {
-                    let r = f(&chunk);
-                    chunk.clear();
-                    r
-                } else {
+        type Done<T> = mpsc::Receiver<(Result<T, VaultError>, Chunk)>;
+        rayon::in_place_scope(|scope| {
+            let mut out: VecDeque<Done<T>> = VecDeque::new();
+            let mut spare: Vec<Chunk> = Vec::new();
+            let mut chunk = Chunk::default();
+            // Takes the oldest result (waiting for it when `wait`); false when none is ready.
+            let mut take = |out: &mut VecDeque<Done<T>>,
+                            spare: &mut Vec<Chunk>,
+                            wait: bool|
+             -> Result<bool, VaultError> {
+                let Some(front) = out.front() else {
+                    return Ok(false);
+                };
+                let got = loop {
+                    match front.try_recv() {
+                        Ok(got) => break got,
+                        Err(mpsc::TryRecvError::Empty) if !wait => return Ok(false),
+                        Err(mpsc::TryRecvError::Empty) => {
+                            // On a pool thread, run pool work (perhaps this very chunk)
+                            // rather than block the thread it needs.
+                            if rayon::yield_now() != Some(rayon::Yield::Executed)
+                                && let Ok(got) =
+                                    front.recv_timeout(std::time::Duration::from_millis(1))
+                            {
+                                break got;
+                            }
+                        }
+                        Err(mpsc::TryRecvError::Disconnected) => {
+                            return Err(VaultError::Corrupt("export worker stopped"));
+                        }
+                    }
+                };
+                out.pop_front();
+                let (result, mut used) = got;
+                used.clear();
+                spare.push(used);
+                consume(result?)?;
+                Ok(true)
+            };
+            let mut failed = None;
+            let send = |chunk: Chunk, out: &mut VecDeque<Done<T>>| {
+                let (tx, rx) = mpsc::sync_channel(1);
+                scope.spawn(move |_| {
+                    let result = work(&chunk);
+                    let _ = tx.send((result, chunk));
+                });
+                out.push_back(rx);
+            };
+            self.vault.store.visit(tree, &[], &mut |key, value| {
+                let step = case_id_of(key).and_then(|id| {
+                    if keep(&id) {
+                        chunk.push(id, value);
+                    }
+                    if chunk.len() < CHUNK {
+                        return Ok(());
+                    }
+                    let next = spare.pop().unwrap_or_default();
+                    send(std::mem::replace(&mut chunk, next), &mut out);
+                    loop {
+                        let wait = out.len() > IN_FLIGHT;
+                        if !take(&mut out, &mut spare, wait)? {
+                            break;
+                        }
+                    }
                     Ok(())
+                });
+                match step {
+                    Ok(()) => true,
+                    Err(e) => {
+                        failed = Some(e);
+                        false
+                    }
                 }
-            });
-            match step {
-                Ok(()) => true,
-                Err(e) => {
-                    failed = Some(e);
-                    false
-                }
+            })?;
+            if let Some(e) = failed {
+                return Err(e);
             }
-        })?;
-        if let Some(e) = failed {
-            return Err(e);
-        }
-        if !chunk.is_empty() {
-            f(&chunk)?;
-        }
-        Ok(())
+            if chunk.len() > 0 {
+                send(chunk, &mut out);
+            }
+            while take(&mut out, &mut spare, true)? {}
+            Ok(())
+        })
     }
 
     /// The one export pipeline: authorize, select from meta, commit one audit entry with
@@ -356,23 +488,31 @@ impl<'v> Session<'v> {
         // Pass 1: meta only, for selection. Nothing of it leaves this function.
         let mut cases: Vec<RecordId> = Vec::new();
         let mut petitioners: Vec<RecordId> = Vec::new();
-        self.record_chunks(Tree::Cases, &mut |chunk| {
-            let picked: Vec<Option<(RecordId, Vec<RecordId>)>> = chunk
-                .par_iter()
-                .map(|(id, bytes)| {
+        self.pipelined(
+            Tree::Cases,
+            &mut |_| true,
+            &|chunk| {
+                let mut picked: Vec<(RecordId, Vec<RecordId>)> = Vec::new();
+                for (id, bytes) in chunk.records() {
                     let rec = decode_record_ref(Table::Case, id, bytes)?;
-                    let meta = self.case_meta(id, &rec)?;
-                    Ok(self
-                        .case_selected(&meta, filters)
-                        .then_some((*id, meta.petitioner_ids)))
-                })
-                .collect::<Result<_, VaultError>>()?;
-            for (id, pids) in picked.into_iter().flatten() {
-                cases.push(id);
-                petitioners.extend(pids);
-            }
-            Ok(())
-        })?;
+                    let pids = self.with_case_head(id, &rec, |head| {
+                        self.gate_selected(&CaseGate::from(&head), filters)
+                            .then_some(head.petitioner_ids)
+                    })?;
+                    if let Some(pids) = pids {
+                        picked.push((*id, pids));
+                    }
+                }
+                Ok(picked)
+            },
+            &mut |picked| {
+                for (id, pids) in picked {
+                    cases.push(id);
+                    petitioners.extend(pids);
+                }
+                Ok(())
+            },
+        )?;
         petitioners.sort();
         petitioners.dedup();
 
@@ -435,7 +575,7 @@ impl<'v> Session<'v> {
             _ => None,
         };
         // Rows take their meta columns from the case meta opened for the check below; the
-        // views need only the field classes.
+        // fields need only the field classes.
         let field_classes: Vec<Class> = classes
             .iter()
             .copied()
@@ -443,58 +583,79 @@ impl<'v> Session<'v> {
             .collect();
         let people = person_fields(profile);
         let cells = self.people_cells(proof, petitioners, people, &field_classes)?;
-        let mut next = 0usize; // index into `cases` (both in key order)
         let mut count = 0usize;
         if cases.is_empty() {
             return Ok(0);
         }
-        self.record_chunks(Tree::Cases, &mut |chunk| {
-            let mut wanted: Vec<&StoredCase> = Vec::new();
-            for item in chunk {
-                while next < cases.len() && cases[next] < item.0 {
+        let encoder = sink.encoder();
+        let render = |id: &RecordId, bytes: &[u8]| -> Result<Option<RowText>, VaultError> {
+            let rec = decode_record_ref(Table::Case, id, bytes)?;
+            self.with_case_head(id, &rec, |meta| {
+                if !self.gate_selected(&CaseGate::from(&meta), filters) {
+                    return Ok(None);
+                }
+                let fields = self.open_fields(proof, Table::Case, *id, &rec, &field_classes)?;
+                Ok(Some(render_row(
+                    profile,
+                    id,
+                    &meta,
+                    &fields,
+                    pseudonym_key.as_deref(),
+                    &|p: &RecordId| petitioners.binary_search(p).ok(),
+                    &cells,
+                )))
+            })?
+        };
+        let mut next = 0usize; // index into `cases` (both in key order)
+        self.pipelined(
+            Tree::Cases,
+            &mut |id| {
+                while next < cases.len() && cases[next] < *id {
                     next += 1; // selected, but gone since: no row
                 }
-                if next < cases.len() && cases[next] == item.0 {
-                    wanted.push(item);
+                let wanted = next < cases.len() && cases[next] == *id;
+                if wanted {
                     next += 1;
                 }
-            }
-            if wanted.is_empty() {
-                return Ok(());
-            }
-            let rows: Vec<Option<RowText>> = wanted
-                .par_iter()
-                .map(|(id, bytes)| {
-                    let rec = decode_record_ref(Table::Case, id, bytes)?;
-                    let meta = self.case_meta(id, &rec)?;
-                    if !self.case_selected(&meta, filters) {
-                        return Ok(None);
+                wanted
+            },
+            &|chunk| match &encoder {
+                Some(encoder) => {
+                    let mut bytes = Zeroizing::new(Vec::with_capacity(chunk.bytes.len()));
+                    let mut rows = 0;
+                    for (id, stored) in chunk.records() {
+                        if let Some(row) = render(id, stored)? {
+                            encoder.encode(row.cells(), &mut bytes);
+                            rows += 1;
+                        }
                     }
-                    let view = self.open_view(proof, Table::Case, *id, &rec, &field_classes)?;
-                    let part = CasePart {
-                        id: *id,
-                        meta,
-                        view,
-                    };
-                    Ok(Some(render_row(
-                        profile,
-                        &part,
-                        people.len(),
-                        pseudonym_key.as_deref(),
-                        &|p: &RecordId, column: usize| {
-                            petitioners
-                                .binary_search(p)
-                                .map_or("", |i| cells.cell(i, column))
-                        },
-                    )))
-                })
-                .collect::<Result<_, VaultError>>()?;
-            for row in rows.iter().flatten() {
-                sink.row(row).map_err(VaultError::ExportWrite)?;
-                count += 1;
-            }
-            Ok(())
-        })?;
+                    Ok(ChunkRows::Encoded { bytes, rows })
+                }
+                None => {
+                    let mut rows = Vec::with_capacity(chunk.len());
+                    for (id, stored) in chunk.records() {
+                        rows.extend(render(id, stored)?);
+                    }
+                    Ok(ChunkRows::Cells(rows))
+                }
+            },
+            &mut |rows| {
+                match rows {
+                    ChunkRows::Encoded { bytes, rows } => {
+                        sink.encoded(&bytes, rows)
+                            .map_err(VaultError::ExportWrite)?;
+                        count += rows;
+                    }
+                    ChunkRows::Cells(rows) => {
+                        for row in &rows {
+                            sink.row(row).map_err(VaultError::ExportWrite)?;
+                            count += 1;
+                        }
+                    }
+                }
+                Ok(())
+            },
+        )?;
         Ok(count)
     }
 }
@@ -518,53 +679,59 @@ impl Session<'_> {
                 out.cells.push("");
             }
         };
-        let mut next = 0usize;
         if petitioners.is_empty() {
             return Ok(out);
         }
-        self.record_chunks(Tree::Petitioners, &mut |chunk| {
-            let wanted: Vec<&StoredCase> = chunk
-                .iter()
-                .filter(|(id, _)| petitioners.binary_search(id).is_ok())
-                .collect();
-            let opened: Vec<RowText> = wanted
-                .par_iter()
-                .map(|(pid, bytes)| {
+        let mut wanted = 0usize; // index into `petitioners` (both in key order)
+        let mut next = 0usize;
+        self.pipelined(
+            Tree::Petitioners,
+            &mut |id| {
+                while wanted < petitioners.len() && petitioners[wanted] < *id {
+                    wanted += 1;
+                }
+                petitioners.get(wanted) == Some(id)
+            },
+            &|chunk| {
+                let mut cells = RowText::default();
+                for (pid, bytes) in chunk.records() {
                     let rec = decode_record_ref(Table::Petitioner, pid, bytes)?;
-                    let view =
-                        self.open_view(proof, Table::Petitioner, *pid, &rec, field_classes)?;
-                    let mut cells = RowText::default();
+                    let fields =
+                        self.open_fields(proof, Table::Petitioner, *pid, &rec, field_classes)?;
                     for (col, field) in people {
                         cells.cell(|t| {
-                            let Some(f) = view.get(field) else {
+                            let Some((value, masked)) = fields.get(field) else {
                                 return;
                             };
-                            match (*col, f.masked) {
+                            match (*col, masked) {
                                 ("petitioner_regions", _) => {
-                                    t.push_str(&crate::export::province_of(f.value.expose()))
+                                    t.push_str(crate::export::province_str(value))
                                 }
                                 ("petitioner_birth_years", false) => {
-                                    t.extend(f.value.expose().chars().take(4))
+                                    t.extend(value.chars().take(4))
                                 }
-                                _ => t.push_str(f.value.expose()),
+                                _ => t.push_str(value),
                             }
                         });
                     }
-                    Ok(cells)
-                })
-                .collect::<Result<_, VaultError>>()?;
-            for ((pid, _), cells) in wanted.into_iter().zip(opened) {
-                while next < petitioners.len() && petitioners[next] < *pid {
-                    empty(&mut out); // selected, but gone since
+                }
+                Ok((chunk.ids.clone(), cells))
+            },
+            &mut |(ids, cells)| {
+                let mut opened = cells.cells();
+                for pid in ids {
+                    while next < petitioners.len() && petitioners[next] < pid {
+                        empty(&mut out); // selected, but gone since
+                        next += 1;
+                    }
+                    for c in opened.by_ref().take(people.len()) {
+                        out.cells.push(c);
+                    }
                     next += 1;
                 }
-                for c in cells.cells() {
-                    out.cells.push(c);
-                }
-                next += 1;
-            }
-            Ok(())
-        })?;
+                Ok(())
+            },
+        )?;
         while next < petitioners.len() {
             empty(&mut out);
             next += 1;
@@ -573,25 +740,27 @@ impl Session<'_> {
     }
 }
 
-/// One row, in the columns of [`columns_of`].
-fn render_row<'c>(
+/// One row, in the columns of [`columns_of`]. `person` finds a petitioner's index in the
+/// people cells.
+fn render_row(
     profile: Profile,
-    part: &CasePart,
-    person_columns: usize,
+    id: &RecordId,
+    meta: &CaseMetaHead<'_>,
+    fields: &FieldTexts,
     pseudonym_key: Option<&[u8; 32]>,
-    person_cell: &dyn Fn(&RecordId, usize) -> &'c str,
+    person: &dyn Fn(&RecordId) -> Option<usize>,
+    people: &PeopleCells,
 ) -> RowText {
-    let meta = &part.meta;
-    let text = |name: &str| part.view.get(name).map(|f| f.value.expose()).unwrap_or("");
-    let mut row = RowText::default();
+    let text = |name: &str| fields.get(name).map(|(v, _)| v).unwrap_or("");
+    let mut row = RowText::with_capacity(fields.text.len() + 256, 24);
     row.cell(|t| {
-        let _ = write!(t, "{}", part.id);
+        let _ = write!(t, "{id}");
     });
-    row.push(&meta.case_no);
-    row.push(&meta.category);
+    row.push(meta.case_no);
+    row.push(meta.category);
     row.push(meta.channel.as_str());
     row.push(meta.status.as_str());
-    row.push(&format_ms(meta.received_at));
+    row.cell(|t| super::push_ms(t, meta.received_at));
     row.push(if meta.is_accusation { "true" } else { "false" });
     row.cell(|t| {
         let _ = write!(t, "{}", meta.petitioner_ids.len());
@@ -613,13 +782,25 @@ fn render_row<'c>(
             }
         });
     }
-    for column in 0..person_columns {
+    // Each petitioner looked up once, not once per column.
+    let mut found = [None; 8];
+    let spilled: Vec<Option<usize>>;
+    let found: &[Option<usize>] = if meta.petitioner_ids.len() <= found.len() {
+        for (slot, p) in found.iter_mut().zip(&meta.petitioner_ids) {
+            *slot = person(p);
+        }
+        &found[..meta.petitioner_ids.len()]
+    } else {
+        spilled = meta.petitioner_ids.iter().map(person).collect();
+        &spilled
+    };
+    for column in 0..people.per_person {
         row.cell(|t| {
-            for (i, p) in meta.petitioner_ids.iter().enumerate() {
+            for (i, at) in found.iter().enumerate() {
                 if i > 0 {
                     t.push(';');
                 }
-                t.push_str(person_cell(p, column));
+                t.push_str(at.map_or("", |at| people.cell(at, column)));
             }
         });
     }

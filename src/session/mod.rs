@@ -2,8 +2,9 @@
 //! authorize → commit the audit entry durably → decrypt / encrypt → return.
 //! If the audit entry cannot be committed nothing is returned (fail closed).
 //!
-//! Decryption of data for the caller happens only in [`Session::open_view`], which takes an
-//! [`AuditCommitted`] proof that only [`audit::commit`] can make.
+//! Decryption of data for the caller happens only in [`Session::open_view`] (and its
+//! export form, `Session::open_fields`), which takes an [`AuditCommitted`] proof that only
+//! [`audit::commit`] can make.
 
 use crate::audit::{self, AuditCommitted, Entry, Outcome, RecordedEntry};
 use crate::crypto::{self, Passphrase, RecordKey, SecretText};
@@ -90,6 +91,104 @@ impl Envelopes for RecordRef<'_> {
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, e)| *e)
+    }
+}
+
+/// The leading fields of a [`CaseMeta`], read in place from its plaintext: the same
+/// postcard layout, field for field, up to `canary`; the rest (history, extension, risk,
+/// forwarding) is left unread. A test pins it to `CaseMeta`.
+#[derive(Deserialize)]
+struct CaseMetaHead<'a> {
+    case_no: &'a str,
+    category: &'a str,
+    channel: model::Channel,
+    status: crate::workflow::Status,
+    received_at: i64,
+    petitioner_ids: Vec<RecordId>,
+    assigned_to: Option<&'a str>,
+    accused_unit_tag: Option<(u32, [u8; 32])>,
+    is_accusation: bool,
+    #[allow(dead_code)] // read past, for the layout
+    created_at: i64,
+    #[allow(dead_code)]
+    created_by: &'a str,
+    canary: bool,
+}
+
+/// What the gate reads of a case's meta (from a [`CaseMeta`] or a [`CaseMetaHead`]).
+struct CaseGate<'a> {
+    canary: bool,
+    accused_unit_tag: Option<&'a (u32, [u8; 32])>,
+    assigned_to: Option<&'a str>,
+    status: crate::workflow::Status,
+    category: &'a str,
+    received_at: i64,
+}
+
+impl<'a> From<&'a CaseMeta> for CaseGate<'a> {
+    fn from(m: &'a CaseMeta) -> Self {
+        CaseGate {
+            canary: m.canary,
+            accused_unit_tag: m.accused_unit_tag.as_ref(),
+            assigned_to: m.assigned_to.as_deref(),
+            status: m.status,
+            category: &m.category,
+            received_at: m.received_at,
+        }
+    }
+}
+
+impl<'a> From<&'a CaseMetaHead<'_>> for CaseGate<'a> {
+    fn from(m: &'a CaseMetaHead<'_>) -> Self {
+        CaseGate {
+            canary: m.canary,
+            accused_unit_tag: m.accused_unit_tag.as_ref(),
+            assigned_to: m.assigned_to,
+            status: m.status,
+            category: m.category,
+            received_at: m.received_at,
+        }
+    }
+}
+
+/// The masked bundle read in place from its plaintext (the layout of [`MaskedBundle`]).
+#[derive(Deserialize)]
+struct MaskedRef<'a> {
+    #[serde(borrow)]
+    fields: Vec<(&'a str, &'a str)>,
+}
+
+/// The shown fields of a record as [`Session::open_fields`] gives them: their text in one
+/// buffer (wiped on drop), each field's name, end in the buffer and whether it is a masked
+/// rendering.
+#[derive(Default)]
+struct FieldTexts {
+    text: String,
+    fields: Vec<(&'static str, usize, bool)>,
+}
+
+impl FieldTexts {
+    fn push(&mut self, name: &'static str, value: &str, masked: bool) {
+        self.text.push_str(value);
+        self.fields.push((name, self.text.len(), masked));
+    }
+
+    /// A shown field by name: its text and whether it is a masked rendering.
+    fn get(&self, name: &str) -> Option<(&str, bool)> {
+        let mut start = 0;
+        for (n, end, masked) in &self.fields {
+            if *n == name {
+                return Some((&self.text[start..*end], *masked));
+            }
+            start = *end;
+        }
+        None
+    }
+}
+
+impl Drop for FieldTexts {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.text);
     }
 }
 
@@ -462,8 +561,31 @@ impl<'v> Session<'v> {
             })
     }
 
-    fn accuses_my_unit(&self, meta: &CaseMeta) -> bool {
-        match (&self.user.unit, &meta.accused_unit_tag) {
+    /// The case meta of a record read in place: only its leading fields (what the gate
+    /// and an export row need), without copying its text. `f` gets it while the plaintext
+    /// lives. The same checks as [`Session::case_meta`]: a missing, unopenable or
+    /// undecodable bundle is tampering.
+    fn with_case_head<T>(
+        &self,
+        id: &RecordId,
+        rec: &impl Envelopes,
+        f: impl FnOnce(CaseMetaHead<'_>) -> T,
+    ) -> Result<T, VaultError> {
+        let tampered = || VaultError::Tampered {
+            table: "case",
+            id: *id,
+            field: META_BUNDLE.into(),
+        };
+        let env = rec.envelope(META_BUNDLE).ok_or_else(tampered)?;
+        let plain = self
+            .open_envelope(Table::Case, id, META_BUNDLE, Class::Meta, env)?
+            .ok_or_else(tampered)?;
+        let head: CaseMetaHead<'_> = postcard::from_bytes(&plain).map_err(|_| tampered())?;
+        Ok(f(head))
+    }
+
+    fn accuses_my_unit(&self, tag: Option<&(u32, [u8; 32])>) -> bool {
+        match (&self.user.unit, tag) {
             (Some(_), Some((version, tag))) => self
                 .my_unit_tags
                 .get(version)
@@ -473,12 +595,14 @@ impl<'v> Session<'v> {
     }
 
     fn authorize_case(&self, meta: &CaseMeta) -> Result<(), RecordDenial> {
-        if self.accuses_my_unit(meta) {
+        self.authorize_gate(&CaseGate::from(meta))
+    }
+
+    fn authorize_gate(&self, meta: &CaseGate<'_>) -> Result<(), RecordDenial> {
+        if self.accuses_my_unit(meta.accused_unit_tag) {
             return Err(RecordDenial::Hidden);
         }
-        if self.user.role == Role::Handler
-            && meta.assigned_to.as_deref() != Some(self.user.name.as_str())
-        {
+        if self.user.role == Role::Handler && meta.assigned_to != Some(self.user.name.as_str()) {
             return Err(RecordDenial::Denied(Denial::NotAssigned));
         }
         Ok(())
@@ -591,6 +715,99 @@ impl<'v> Session<'v> {
             view.withheld.push("meta");
         }
         Ok(view)
+    }
+
+    /// The fields [`Session::open_view`] shows of a record (not its meta), in the same order
+    /// and under the same rules, for exports: into one buffer, with each class subkey of the
+    /// record derived once (not once per field) and the masked bundle read in place.
+    fn open_fields(
+        &self,
+        _proof: &AuditCommitted,
+        table: Table,
+        id: RecordId,
+        rec: &impl Envelopes,
+        classes: &[Class],
+    ) -> Result<FieldTexts, VaultError> {
+        let (specs, shown): (&[model::FieldSpec], &[&'static str]) = match table {
+            Table::Petitioner => (PETITIONER_FIELDS, PETITIONER_SHOWN),
+            Table::Case => (CASE_FIELDS, CASE_SHOWN),
+        };
+        let tampered = |field: &str| VaultError::Tampered {
+            table: table.as_str(),
+            id,
+            field: field.to_owned(),
+        };
+        // The subkeys derived so far (a record has at most one key version per class).
+        let mut keys: [Option<(Class, u32, RecordKey)>; 4] = [None, None, None, None];
+        let mut open = |name: &str, class: Class, env: &[u8]| {
+            let header = crypto::EnvelopeHeader::parse(env).map_err(|_| tampered(name))?;
+            if header.class != class.code() {
+                return Err(tampered(name));
+            }
+            if !self.keyring.holds(class) {
+                return Ok(None);
+            }
+            let held = keys
+                .iter()
+                .flatten()
+                .find(|(c, v, _)| *c == class && *v == header.key_version);
+            let derived;
+            let key = match held {
+                Some((_, _, key)) => key,
+                None => {
+                    let key = self
+                        .record_key(table, &id, class, header.key_version)
+                        .ok_or_else(|| tampered(name))?;
+                    match keys.iter_mut().find(|k| k.is_none()) {
+                        Some(free) => &free.insert((class, header.key_version, key)).2,
+                        None => {
+                            derived = key;
+                            &derived
+                        }
+                    }
+                }
+            };
+            key.open(name, env).map(Some).map_err(|_| tampered(name))
+        };
+        let masked_plain = match rec.envelope(MASKED_BUNDLE) {
+            Some(env) if classes.contains(&Class::Masked) => {
+                open(MASKED_BUNDLE, Class::Masked, env)?
+            }
+            _ => None,
+        };
+        let masked: Option<MaskedRef<'_>> = match &masked_plain {
+            Some(bytes) => Some(postcard::from_bytes(bytes).map_err(|_| tampered(MASKED_BUNDLE))?),
+            None => None,
+        };
+        let mut out = FieldTexts {
+            text: String::with_capacity(masked_plain.as_ref().map_or(256, |p| p.len())),
+            fields: Vec::with_capacity(shown.len()),
+        };
+        for name in shown {
+            let spec = specs
+                .iter()
+                .find(|s| s.name == *name)
+                .expect("shown fields are specified");
+            let full = if classes.contains(&spec.class) {
+                match rec.envelope(name) {
+                    Some(env) => open(name, spec.class, env)?,
+                    None => None,
+                }
+            } else {
+                None
+            };
+            if let Some(bytes) = full {
+                let value = std::str::from_utf8(&bytes).map_err(|_| tampered(name))?;
+                out.push(name, value, false);
+            } else if let Some(value) = masked
+                .as_ref()
+                .and_then(|m| m.fields.iter().find(|(n, _)| n == name))
+                .map(|(_, v)| *v)
+            {
+                out.push(name, value, true);
+            }
+        }
+        Ok(out)
     }
 
     fn push_meta_fields(
@@ -1605,13 +1822,18 @@ impl<'v> Session<'v> {
     /// Whether an export or statistics run over `filters` includes a case: never a honey
     /// case, only one this user may see, and only one that passes the filters.
     fn case_selected(&self, m: &CaseMeta, filters: &crate::export::Filters) -> bool {
+        self.gate_selected(&CaseGate::from(m), filters)
+    }
+
+    /// [`Session::case_selected`] over the fields the gate reads.
+    fn gate_selected(&self, m: &CaseGate<'_>, filters: &crate::export::Filters) -> bool {
         !m.canary
-            && self.authorize_case(m).is_ok()
+            && self.authorize_gate(m).is_ok()
             && filters
                 .status
                 .as_ref()
                 .is_none_or(|s| m.status.as_str() == s)
-            && filters.category.as_ref().is_none_or(|c| &m.category == c)
+            && filters.category.as_ref().is_none_or(|c| m.category == c)
             && filters.since_ms.is_none_or(|t| m.received_at >= t)
             && filters.until_ms.is_none_or(|t| m.received_at < t)
     }
@@ -1932,16 +2154,26 @@ fn check_record<'a>(
         Table::Petitioner => PETITIONER_FIELDS,
         Table::Case => CASE_FIELDS,
     };
-    let mut seen: Vec<&str> = Vec::with_capacity(16);
+    // Bit i: the i-th field of the table seen; the two bits above: masked, meta.
+    let (masked_bit, meta_bit) = (1u32 << specs.len(), 1u32 << (specs.len() + 1));
+    let mut seen = 0u32;
     for name in names {
-        let known =
-            name == MASKED_BUNDLE || name == META_BUNDLE || specs.iter().any(|s| s.name == name);
-        if !known || seen.contains(&name) {
+        let bit = if name == MASKED_BUNDLE {
+            masked_bit
+        } else if name == META_BUNDLE {
+            meta_bit
+        } else {
+            match specs.iter().position(|s| s.name == name) {
+                Some(i) => 1 << i,
+                None => return Err(tampered(table, id, "record structure")),
+            }
+        };
+        if seen & bit != 0 {
             return Err(tampered(table, id, "record structure"));
         }
-        seen.push(name);
+        seen |= bit;
     }
-    if !seen.contains(&META_BUNDLE) {
+    if seen & meta_bit == 0 {
         return Err(tampered(table, id, META_BUNDLE));
     }
     Ok(())
@@ -1956,6 +2188,21 @@ fn join_ids(ids: &[RecordId]) -> String {
         .map(|i| i.to_string())
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// Appends unix ms as RFC 3339 UTC (what [`format_ms`] gives) to `out`.
+pub(crate) fn push_ms(out: &mut String, ms: i64) {
+    let mut buf = [0u8; 64];
+    let mut w: &mut [u8] = &mut buf;
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000) else {
+        return;
+    };
+    if t.format_into(&mut w, &time::format_description::well_known::Rfc3339)
+        .is_ok()
+    {
+        let n = 64 - w.len();
+        out.push_str(std::str::from_utf8(&buf[..n]).unwrap_or_default());
+    }
 }
 
 /// Formats unix ms as RFC 3339 UTC.
@@ -2293,4 +2540,58 @@ fn validate_case_fields(c: &NewCase) -> Result<(), VaultError> {
         return invalid("accused_unit", "an accusation needs --accused-unit");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `CaseMetaHead` reads the leading fields of a serialised `CaseMeta` exactly, whatever
+    /// follows them (a change of `CaseMeta`'s leading fields must change both).
+    #[test]
+    fn case_meta_head_reads_the_fields_of_case_meta() {
+        for canary in [false, true] {
+            let meta = CaseMeta {
+                case_no: "XF2026-000042".into(),
+                category: "征地拆迁".into(),
+                channel: model::Channel::Online,
+                status: crate::workflow::Status::Registered,
+                received_at: 1_764_000_000_123,
+                petitioner_ids: vec![RecordId([1; 16]), RecordId([2; 16])],
+                assigned_to: Some("王办理".into()),
+                accused_unit_tag: Some((3, [9; 32])),
+                is_accusation: true,
+                created_at: 1_764_000_000_456,
+                created_by: "登记员".into(),
+                canary,
+                history: vec![model::StatusChange {
+                    status: crate::workflow::Status::Registered,
+                    at_ms: 5,
+                    by: "登记员".into(),
+                }],
+                extension: Some(model::ExtensionRecord {
+                    days: 30,
+                    reason: "情况复杂".into(),
+                    at_ms: 6,
+                    by: "领导".into(),
+                }),
+                risk: None,
+                forwarded_to: Some("某某局".into()),
+            };
+            let bytes = postcard::to_stdvec(&meta).unwrap();
+            let head: CaseMetaHead<'_> = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(head.case_no, meta.case_no);
+            assert_eq!(head.category, meta.category);
+            assert_eq!(head.channel, meta.channel);
+            assert_eq!(head.status, meta.status);
+            assert_eq!(head.received_at, meta.received_at);
+            assert_eq!(head.petitioner_ids, meta.petitioner_ids);
+            assert_eq!(head.assigned_to, meta.assigned_to.as_deref());
+            assert_eq!(head.accused_unit_tag, meta.accused_unit_tag);
+            assert_eq!(head.is_accusation, meta.is_accusation);
+            assert_eq!(head.created_at, meta.created_at);
+            assert_eq!(head.created_by, meta.created_by);
+            assert_eq!(head.canary, meta.canary);
+        }
+    }
 }
