@@ -648,7 +648,7 @@ impl<'v> Session<'v> {
 
     fn open_view(
         &self,
-        _proof: &AuditCommitted,
+        proof: &AuditCommitted,
         table: Table,
         id: RecordId,
         rec: &impl Envelopes,
@@ -658,57 +658,40 @@ impl<'v> Session<'v> {
             Table::Petitioner => (PETITIONER_FIELDS, PETITIONER_SHOWN),
             Table::Case => (CASE_FIELDS, CASE_SHOWN),
         };
-        let masked: Option<MaskedBundle> = if classes.contains(&Class::Masked) {
-            self.open_bundle(table, &id, rec, MASKED_BUNDLE)?
-        } else {
-            None
-        };
+        let texts = self.open_fields(proof, table, id, rec, classes)?;
         let mut view = RecordView {
             id,
             table,
-            fields: vec![],
+            fields: Vec::with_capacity(texts.fields.len()),
             withheld: vec![],
         };
-        for name in shown {
-            let spec = specs
-                .iter()
-                .find(|s| s.name == *name)
-                .expect("shown fields are specified");
-            let full = if classes.contains(&spec.class) {
-                match rec.envelope(name) {
-                    Some(env) => self.open_envelope(table, &id, name, spec.class, env)?,
-                    None => None,
-                }
+        let mut start = 0;
+        for &(name, end, masked) in &texts.fields {
+            let class = if masked {
+                Class::Masked
             } else {
-                None
+                specs
+                    .iter()
+                    .find(|s| s.name == name)
+                    .expect("shown fields are specified")
+                    .class
             };
-            let present_in_record = rec.envelope(name).is_some();
-            if let Some(bytes) = full {
-                let value = SecretText::from_utf8(bytes).ok_or_else(|| VaultError::Tampered {
-                    table: table.as_str(),
-                    id,
-                    field: (*name).to_owned(),
-                })?;
-                view.fields.push(ShownField {
-                    name,
-                    value,
-                    masked: false,
-                    class: spec.class,
-                });
-            } else if let Some(m) = masked
-                .as_ref()
-                .and_then(|m| m.fields.iter().find(|(n, _)| n == name))
-            {
-                view.fields.push(ShownField {
-                    name,
-                    value: SecretText::new(m.1.clone()),
-                    masked: true,
-                    class: Class::Masked,
-                });
-            } else if present_in_record {
-                view.withheld.push(name);
-            }
+            view.fields.push(ShownField {
+                name,
+                value: SecretText::new(texts.text[start..end].to_owned()),
+                masked,
+                class,
+            });
+            start = end;
         }
+        // in the record, but neither shown in full nor masked to this role
+        view.withheld = shown
+            .iter()
+            .copied()
+            .filter(|name| {
+                rec.envelope(name).is_some() && !texts.fields.iter().any(|f| f.0 == *name)
+            })
+            .collect();
         if classes.contains(&Class::Meta) {
             self.push_meta_fields(table, &id, rec, &mut view)?;
         } else {
@@ -717,9 +700,11 @@ impl<'v> Session<'v> {
         Ok(view)
     }
 
-    /// The fields [`Session::open_view`] shows of a record (not its meta), in the same order
-    /// and under the same rules, for exports: into one buffer, with each class subkey of the
-    /// record derived once (not once per field) and the masked bundle read in place.
+    /// The fields a record shows this session (not its meta), in display order: the full
+    /// value where the role holds the class, else the masked rendering. Into one buffer
+    /// (wiped on drop), with each class subkey of the record derived once (not once per
+    /// field) and the masked bundle read in place. [`Session::open_view`] and exports both
+    /// read records through it, so they show the same thing.
     fn open_fields(
         &self,
         _proof: &AuditCommitted,
