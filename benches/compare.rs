@@ -12,7 +12,8 @@
 //! and (d); default: `VaultOptions::default().cache_bytes`), `--lookups K`, `--writes K`,
 //! `--reads K`, `--keep DIR` (leave the databases in DIR), `--systems a,d` (run only some of
 //! the systems; the others' columns stay empty), `--rss-trace` (each child prints its VmRSS and
-//! VmHWM to stderr after every command).
+//! VmHWM to stderr after every command), `--import-rows K` (the vault parses and imports each
+//! chunk in calls of at most K rows; default: one call per chunk of N/20 rows).
 //!
 //! Each system runs in its own child process (this binary, re-executed with `--child`), so
 //! peak RSS (`VmHWM`) is per system. The parent drives the children one at a time and
@@ -75,6 +76,8 @@ struct Args {
     /// Which of `SYSTEMS` run (by position).
     systems: [bool; 5],
     rss_trace: bool,
+    /// (d): most rows per CSV parse and `Session::import` call (0: the whole chunk).
+    import_rows: usize,
 }
 
 fn parse_args() -> Args {
@@ -95,6 +98,7 @@ fn parse_args() -> Args {
         keep: None,
         systems: [true; 5],
         rss_trace: false,
+        import_rows: 0,
     };
     let mut it = argv.iter();
     while let Some(arg) = it.next() {
@@ -124,6 +128,7 @@ fn parse_args() -> Args {
                 }
             }
             "--rss-trace" => a.rss_trace = true,
+            "--import-rows" => a.import_rows = value().parse().expect("--import-rows K"),
             // `cargo bench` passes `--bench`; criterion-style filters are ignored too.
             _ => {}
         }
@@ -973,10 +978,12 @@ struct VaultSys {
     hits: Vec<RecordId>,
     imported: usize,
     duplicates: usize,
+    /// Most rows per CSV parse and `Session::import` call (0: a whole import chunk).
+    import_rows: usize,
 }
 
 impl VaultSys {
-    fn create(dir: &Path, cache_mib: u64) -> (VaultSys, Vault) {
+    fn create(dir: &Path, cache_mib: u64, import_rows: usize) -> (VaultSys, Vault) {
         let options = vault_options(cache_mib);
         let vdir = dir.join("vault");
         let (vault, audit_key) =
@@ -998,6 +1005,7 @@ impl VaultSys {
                 hits: Vec::new(),
                 imported: 0,
                 duplicates: 0,
+                import_rows,
             },
             vault,
         )
@@ -1014,19 +1022,26 @@ struct VaultRun<'a, 'v> {
 
 impl System for VaultRun<'_, '_> {
     fn import(&mut self, recs: &[Rec]) -> Duration {
-        let parsed = import::parse(&to_csv(recs), Format::Csv, None).expect("parse");
-        let start = Instant::now();
-        let report = self
-            .reg
-            .import(parsed, false, BATCH, &mut |_, _| {})
-            .expect("import");
-        let took = start.elapsed();
-        assert!(
-            report.rejected.is_empty(),
-            "synthetic rows are valid: {:?}",
-            &report.rejected[..report.rejected.len().min(3)]
-        );
-        self.sys.imported += report.petitioners_created;
+        let per_call = match self.sys.import_rows {
+            0 => recs.len(),
+            n => n,
+        };
+        let mut took = Duration::ZERO;
+        for part in recs.chunks(per_call.max(1)) {
+            let parsed = import::parse(&to_csv(part), Format::Csv, None).expect("parse");
+            let start = Instant::now();
+            let report = self
+                .reg
+                .import(parsed, false, BATCH, &mut |_, _| {})
+                .expect("import");
+            took += start.elapsed();
+            assert!(
+                report.rejected.is_empty(),
+                "synthetic rows are valid: {:?}",
+                &report.rejected[..report.rejected.len().min(3)]
+            );
+            self.sys.imported += report.petitioners_created;
+        }
         took
     }
 
@@ -1181,7 +1196,7 @@ impl Shape {
     /// Imports `2 × BATCH` records (another seed than the dataset's) into a throwaway vault,
     /// then does one write, one lookup and one read, and measures what each stored.
     fn probe(dir: &Path, seed: u64) -> Shape {
-        let (mut sys, vault) = VaultSys::create(dir, 16);
+        let (mut sys, vault) = VaultSys::create(dir, 16, 0);
         let store = vault.store();
         let st = store.as_ref();
         let mut synth = Synth::new(seed ^ PROBE_SEED_XOR);
@@ -1629,7 +1644,7 @@ fn run_child(kind: &str, args: &Args) {
             serve(&mut s, &mut data, &mut writes, &mut lines, trace);
         }
         "vault" => {
-            let (mut sys, vault) = VaultSys::create(&dir, args.cache_mib);
+            let (mut sys, vault) = VaultSys::create(&dir, args.cache_mib, args.import_rows);
             let mut vault = Some(vault);
             loop {
                 let v = vault.take().expect("an open vault");
@@ -1699,6 +1714,7 @@ impl Child {
             .args(["--cache-mib", &args.cache_mib.to_string()])
             .args(["--lookups", &args.lookups.to_string()])
             .args(args.rss_trace.then_some("--rss-trace"))
+            .args(["--import-rows", &args.import_rows.to_string()])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
