@@ -10,7 +10,10 @@
 //!
 //! Options: `--records N`, `--quick`, `--seed S`, `--cache-mib M` (sled page cache of (a)
 //! and (d); default: `VaultOptions::default().cache_bytes`), `--lookups K`, `--writes K`,
-//! `--reads K`, `--keep DIR` (leave the databases in DIR).
+//! `--reads K`, `--keep DIR` (leave the databases in DIR), `--systems a,d` (run only some of
+//! the systems; the others' columns stay empty), `--rss-trace` (each child prints its VmRSS and
+//! VmHWM to stderr after every command), `--import-rows K` (the vault parses and imports each
+//! chunk in calls of at most K rows; default: one call per chunk of N/20 rows).
 //!
 //! Each system runs in its own child process (this binary, re-executed with `--child`), so
 //! peak RSS (`VmHWM`) is per system. The parent drives the children one at a time and
@@ -24,7 +27,7 @@ use aes_gcm::{Aes256Gcm, KeyInit};
 use petition_vault::export::{Filters, Format as ExportFormat, Profile};
 use petition_vault::import::{self, Format};
 use petition_vault::index::Query;
-use petition_vault::model::synth::{Synth, SynthCase, SynthPerson};
+use petition_vault::model::synth::{self, Synth, SynthCase, SynthPerson};
 use petition_vault::store::Tree as StoreTree;
 use petition_vault::{
     AuditKey, KdfParams, NewPetitioner, Passphrase, RecordId, Role, SecretText, Session, Vault,
@@ -70,6 +73,11 @@ struct Args {
     child: Option<String>,
     dir: Option<PathBuf>,
     keep: Option<PathBuf>,
+    /// Which of `SYSTEMS` run (by position).
+    systems: [bool; 5],
+    rss_trace: bool,
+    /// (d): most rows per CSV parse and `Session::import` call (0: the whole chunk).
+    import_rows: usize,
 }
 
 fn parse_args() -> Args {
@@ -88,6 +96,9 @@ fn parse_args() -> Args {
         child: None,
         dir: None,
         keep: None,
+        systems: [true; 5],
+        rss_trace: false,
+        import_rows: 0,
     };
     let mut it = argv.iter();
     while let Some(arg) = it.next() {
@@ -102,6 +113,22 @@ fn parse_args() -> Args {
             "--child" => a.child = Some(value()),
             "--dir" => a.dir = Some(PathBuf::from(value())),
             "--keep" => a.keep = Some(PathBuf::from(value())),
+            "--systems" => {
+                a.systems = [false; 5];
+                for name in value().split(',') {
+                    let i = match name.trim() {
+                        "a" | "sled" => 0,
+                        "b" | "aes" => 1,
+                        "c" | "sqlcipher" => 2,
+                        "d" | "vault" => 3,
+                        "e" | "shaped" => 4,
+                        other => panic!("--systems: unknown system {other} (a, b, c, d, e)"),
+                    };
+                    a.systems[i] = true;
+                }
+            }
+            "--rss-trace" => a.rss_trace = true,
+            "--import-rows" => a.import_rows = value().parse().expect("--import-rows K"),
             // `cargo bench` passes `--bench`; criterion-style filters are ignored too.
             _ => {}
         }
@@ -896,45 +923,8 @@ fn vault_options(cache_mib: u64) -> VaultOptions {
     }
 }
 
-const CSV_HEADER: [&str; 13] = [
-    "name",
-    "id_number",
-    "phone",
-    "address",
-    "email",
-    "ethnicity",
-    "title",
-    "category",
-    "channel",
-    "content",
-    "demands",
-    "accused_unit",
-    "accusation",
-];
-
 fn to_csv(recs: &[Rec]) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(Vec::with_capacity(recs.len() * 700));
-    w.write_record(CSV_HEADER).expect("csv");
-    for r in recs {
-        let (p, c) = (&r.person, &r.case);
-        w.write_record([
-            p.name.as_str(),
-            &p.id_number,
-            &p.phone,
-            &p.address,
-            p.email.as_deref().unwrap_or(""),
-            &p.ethnicity,
-            &c.title,
-            &c.category,
-            c.channel,
-            &c.content,
-            &c.demands,
-            c.accused_unit.as_deref().unwrap_or(""),
-            if c.is_accusation { "true" } else { "false" },
-        ])
-        .expect("csv");
-    }
-    w.into_inner().expect("csv")
+    synth::import_csv(recs.iter().map(|r| (&r.person, &r.case)))
 }
 
 fn new_petitioner(p: &SynthPerson) -> NewPetitioner {
@@ -957,10 +947,12 @@ struct VaultSys {
     duplicates: usize,
     /// Bytes of the audit log at the last `verify` (entries vary from ~250 B to ~32 KB).
     log_bytes: u64,
+    /// Most rows per CSV parse and `Session::import` call (0: a whole import chunk).
+    import_rows: usize,
 }
 
 impl VaultSys {
-    fn create(dir: &Path, cache_mib: u64) -> (VaultSys, Vault) {
+    fn create(dir: &Path, cache_mib: u64, import_rows: usize) -> (VaultSys, Vault) {
         let options = vault_options(cache_mib);
         let vdir = dir.join("vault");
         let (vault, audit_key) =
@@ -983,6 +975,7 @@ impl VaultSys {
                 imported: 0,
                 duplicates: 0,
                 log_bytes: 0,
+                import_rows,
             },
             vault,
         )
@@ -999,19 +992,26 @@ struct VaultRun<'a, 'v> {
 
 impl System for VaultRun<'_, '_> {
     fn import(&mut self, recs: &[Rec]) -> Duration {
-        let parsed = import::parse(&to_csv(recs), Format::Csv, None).expect("parse");
-        let start = Instant::now();
-        let report = self
-            .reg
-            .import(parsed, false, BATCH, &mut |_, _| {})
-            .expect("import");
-        let took = start.elapsed();
-        assert!(
-            report.rejected.is_empty(),
-            "synthetic rows are valid: {:?}",
-            &report.rejected[..report.rejected.len().min(3)]
-        );
-        self.sys.imported += report.petitioners_created;
+        let per_call = match self.sys.import_rows {
+            0 => recs.len(),
+            n => n,
+        };
+        let mut took = Duration::ZERO;
+        for part in recs.chunks(per_call.max(1)) {
+            let parsed = import::parse(&to_csv(part), Format::Csv, None).expect("parse");
+            let start = Instant::now();
+            let report = self
+                .reg
+                .import(parsed, false, BATCH, &mut |_, _| {})
+                .expect("import");
+            took += start.elapsed();
+            assert!(
+                report.rejected.is_empty(),
+                "synthetic rows are valid: {:?}",
+                &report.rejected[..report.rejected.len().min(3)]
+            );
+            self.sys.imported += report.petitioners_created;
+        }
         took
     }
 
@@ -1184,7 +1184,7 @@ impl Shape {
     /// Imports `2 × BATCH` records (another seed than the dataset's) into a throwaway vault,
     /// then does one write, one lookup and one read, and measures what each stored.
     fn probe(dir: &Path, seed: u64) -> Shape {
-        let (mut sys, vault) = VaultSys::create(dir, 16);
+        let (mut sys, vault) = VaultSys::create(dir, 16, 0);
         let store = vault.store();
         let st = store.as_ref();
         let mut synth = Synth::new(seed ^ PROBE_SEED_XOR);
@@ -1515,6 +1515,7 @@ fn serve(
     data: &mut Dataset,
     writes: &mut Synth,
     lines: &mut dyn Iterator<Item = String>,
+    trace: Option<&str>,
 ) -> Next {
     let mut lookup_next = 0usize;
     let mut read_next = 0usize;
@@ -1617,6 +1618,16 @@ fn serve(
             "quit" | "" => return Next::Quit,
             other => panic!("unknown command {other}"),
         };
+        if let Some(name) = trace {
+            eprintln!(
+                "rss-trace {name} after {cmd} {arg}: imported={} VmRSS={} KiB VmHWM={} KiB RssAnon={} KiB RssFile={} KiB",
+                data.produced,
+                status_kib("VmRSS:"),
+                status_kib("VmHWM:"),
+                status_kib("RssAnon:"),
+                status_kib("RssFile:")
+            );
+        }
         writeln!(out, "{reply}").expect("reply");
         out.flush().expect("flush");
     }
@@ -1631,10 +1642,18 @@ fn run_child(kind: &str, args: &Args) {
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines().map(|l| l.expect("stdin"));
     let cache = args.cache_mib * 1024 * 1024;
+    let trace = args.rss_trace.then_some(kind);
+    if let Some(name) = trace {
+        eprintln!(
+            "rss-trace {name} at start: VmRSS={} KiB VmHWM={} KiB",
+            status_kib("VmRSS:"),
+            status_kib("VmHWM:")
+        );
+    }
     match kind {
         "sled" => {
             let mut s = PlainSled::new(&dir, cache);
-            serve(&mut s, &mut data, &mut writes, &mut lines);
+            serve(&mut s, &mut data, &mut writes, &mut lines, trace);
         }
         "aes" => {
             let mut s = RawAes {
@@ -1644,14 +1663,14 @@ fn run_child(kind: &str, args: &Args) {
                 kept: Vec::new(),
                 cases: 0,
             };
-            serve(&mut s, &mut data, &mut writes, &mut lines);
+            serve(&mut s, &mut data, &mut writes, &mut lines, trace);
         }
         "sqlcipher" => {
             let mut s = SqlCipher::new(&dir);
-            serve(&mut s, &mut data, &mut writes, &mut lines);
+            serve(&mut s, &mut data, &mut writes, &mut lines, trace);
         }
         "vault" => {
-            let (mut sys, vault) = VaultSys::create(&dir, args.cache_mib);
+            let (mut sys, vault) = VaultSys::create(&dir, args.cache_mib, args.import_rows);
             let mut vault = Some(vault);
             loop {
                 let v = vault.take().expect("an open vault");
@@ -1664,7 +1683,7 @@ fn run_child(kind: &str, args: &Args) {
                         reg,
                         ana,
                     };
-                    serve(&mut run, &mut data, &mut writes, &mut lines)
+                    serve(&mut run, &mut data, &mut writes, &mut lines, trace)
                 };
                 drop(v);
                 match next {
@@ -1690,7 +1709,7 @@ fn run_child(kind: &str, args: &Args) {
         }
         "shaped" => {
             let mut s = ShapedSled::new(&dir, cache, args.seed);
-            serve(&mut s, &mut data, &mut writes, &mut lines);
+            serve(&mut s, &mut data, &mut writes, &mut lines, trace);
         }
         other => panic!("unknown system {other}"),
     }
@@ -1702,13 +1721,16 @@ type Reply = BTreeMap<String, String>;
 
 struct Child {
     name: &'static str,
+    /// Position in `SYSTEMS` (and in the figures).
+    i: usize,
     proc: std::process::Child,
     stdin: std::process::ChildStdin,
     stdout: BufReader<std::process::ChildStdout>,
 }
 
 impl Child {
-    fn spawn(name: &'static str, args: &Args, dir: &Path) -> Child {
+    fn spawn(i: usize, args: &Args, dir: &Path) -> Child {
+        let name = SYSTEMS[i];
         let exe = std::env::current_exe().expect("current exe");
         let mut cmd = Command::new(exe);
         cmd.args(["--child", name, "--dir"])
@@ -1717,6 +1739,8 @@ impl Child {
             .args(["--seed", &args.seed.to_string()])
             .args(["--cache-mib", &args.cache_mib.to_string()])
             .args(["--lookups", &args.lookups.to_string()])
+            .args(args.rss_trace.then_some("--rss-trace"))
+            .args(["--import-rows", &args.import_rows.to_string()])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -1725,6 +1749,7 @@ impl Child {
         let stdout = BufReader::new(proc.stdout.take().expect("stdout"));
         Child {
             name,
+            i,
             proc,
             stdin,
             stdout,
@@ -1824,9 +1849,9 @@ fn run_parent(args: &Args) {
         "compare: {} records (seed {}), sled cache {} MiB, {} lookups, {} writes, {} reads, {} rounds",
         args.records, args.seed, args.cache_mib, args.lookups, args.writes, args.reads, args.rounds
     );
-    let mut children: Vec<Child> = SYSTEMS
-        .iter()
-        .map(|s| Child::spawn(s, args, &root.join(s)))
+    let mut children: Vec<Child> = (0..SYSTEMS.len())
+        .filter(|&i| args.systems[i])
+        .map(|i| Child::spawn(i, args, &root.join(SYSTEMS[i])))
         .collect();
     let mut fig = vec![Figures::default(); SYSTEMS.len()];
 
@@ -1835,7 +1860,8 @@ fn run_parent(args: &Args) {
     let mut done = 0;
     while done < args.records {
         let n = chunk.min(args.records - done);
-        for (c, f) in children.iter_mut().zip(fig.iter_mut()) {
+        for c in children.iter_mut() {
+            let f = &mut fig[c.i];
             let r = c.call(&format!("import {n}"));
             f.import_secs += num(&r, "secs");
             f.import_n += num(&r, "n");
@@ -1847,7 +1873,8 @@ fn run_parent(args: &Args) {
             wall.elapsed().as_secs_f64()
         );
     }
-    for (c, f) in children.iter_mut().zip(fig.iter_mut()) {
+    for c in children.iter_mut() {
+        let f = &mut fig[c.i];
         let r = c.call("settle");
         f.disk = num(&r, "disk");
     }
@@ -1855,14 +1882,16 @@ fn run_parent(args: &Args) {
     // Single operations, in rounds.
     for round in 0..args.rounds {
         let share = |total: usize| total / args.rounds + usize::from(round < total % args.rounds);
-        for (c, f) in children.iter_mut().zip(fig.iter_mut()) {
+        for c in children.iter_mut() {
+            let f = &mut fig[c.i];
             let r = c.call(&format!("write {}", share(args.writes)));
             if c.name != "aes" {
                 f.write_secs += num(&r, "secs");
                 f.write_n += num(&r, "n");
             }
         }
-        for (c, f) in children.iter_mut().zip(fig.iter_mut()) {
+        for c in children.iter_mut() {
+            let f = &mut fig[c.i];
             let r = c.call(&format!("lookup {}", share(args.lookups)));
             f.lookups_us.extend(
                 r.get("lat_us")
@@ -1872,12 +1901,14 @@ fn run_parent(args: &Args) {
                     .filter_map(|v| v.parse::<f64>().ok()),
             );
         }
-        for (c, f) in children.iter_mut().zip(fig.iter_mut()) {
+        for c in children.iter_mut() {
+            let f = &mut fig[c.i];
             let r = c.call(&format!("lookup_batch {}", share(args.lookups)));
             f.batch_secs += num(&r, "secs");
             f.batch_n += num(&r, "n");
         }
-        for (c, f) in children.iter_mut().zip(fig.iter_mut()) {
+        for c in children.iter_mut() {
+            let f = &mut fig[c.i];
             let r = c.call(&format!("read {}", share(args.reads)));
             if c.name != "aes" {
                 f.read_secs += num(&r, "secs");
@@ -1892,22 +1923,27 @@ fn run_parent(args: &Args) {
         );
     }
 
-    // Audit verification: the vault's log, then a baseline chain of the same length.
+    // Audit verification: the vault's log, then a baseline chain of the same length (of
+    // 6000 entries, about the vault's at 1M records, when the vault does not run).
     let vault_i = SYSTEMS.iter().position(|s| *s == "vault").expect("vault");
-    let r = children[vault_i].call("verify 0");
-    let entries = num(&r, "n");
-    fig[vault_i].verify_entries = entries;
-    fig[vault_i].verify_bytes = num(&r, "bytes");
-    fig[vault_i].verify_rate = entries / num(&r, "secs");
-    for (i, c) in children.iter_mut().enumerate() {
-        if i == vault_i {
+    let mut entries = 6000.0;
+    if let Some(c) = children.iter_mut().find(|c| c.i == vault_i) {
+        let r = c.call("verify 0");
+        entries = num(&r, "n");
+        fig[vault_i].verify_entries = entries;
+        fig[vault_i].verify_bytes = num(&r, "bytes");
+        fig[vault_i].verify_rate = entries / num(&r, "secs");
+    }
+    for c in children.iter_mut() {
+        if c.i == vault_i {
             continue;
         }
         let r = c.call(&format!("verify {}", entries as u64));
-        fig[i].verify_entries = num(&r, "n");
-        fig[i].verify_rate = num(&r, "n") / num(&r, "secs");
+        fig[c.i].verify_entries = num(&r, "n");
+        fig[c.i].verify_rate = num(&r, "n") / num(&r, "secs");
     }
-    for (c, f) in children.iter_mut().zip(fig.iter_mut()) {
+    for c in children.iter_mut() {
+        let f = &mut fig[c.i];
         let r = c.call("settle");
         f.disk = num(&r, "disk");
         // (e) measured the vault's shape on a probe vault in its own process first
@@ -1916,14 +1952,16 @@ fn run_parent(args: &Args) {
         }
     }
     eprintln!("compare: exports ({:.0} s)", wall.elapsed().as_secs_f64());
-    for (c, f) in children.iter_mut().zip(fig.iter_mut()) {
+    for c in children.iter_mut() {
+        let f = &mut fig[c.i];
         let r = c.call("export");
         f.export_rate = num(&r, "n") / num(&r, "secs");
         if c.name != "shaped" {
             f.export_hwm_kib = num(&r, "hwm_kib");
         }
     }
-    for (c, f) in children.iter_mut().zip(fig.iter_mut()) {
+    for c in children.iter_mut() {
+        let f = &mut fig[c.i];
         let r = c.call("reopen");
         f.reopen_secs = num(&r, "secs");
     }

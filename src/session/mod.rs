@@ -1402,20 +1402,12 @@ impl<'v> Session<'v> {
         };
         let keys = self.current_index_keys()?;
         let all_keys = self.index_keys();
-        // Validate every row first: the report lists all problems even in a dry run.
-        let checked: Vec<Result<ImportRow, crate::import::Rejected>> = parsed
-            .rows
-            .into_par_iter()
-            .map(|row| validate_import_row(row, &keys))
-            .collect();
-        let mut valid = Vec::with_capacity(checked.len());
-        for row in checked {
-            match row {
-                Ok(row) => valid.push(row),
-                Err(rejected) => report.rejected.push(rejected),
-            }
-        }
-        report.rejected.sort_by_key(|r| r.line);
+        // Rows are validated a batch at a time, just before the batch is staged, and each
+        // batch's rows are trimmed once it is staged (below): a large file's validated rows
+        // are never all resident at once. Every row is still validated, so the report lists
+        // all problems, in a dry run too.
+        let mut input = parsed.rows.into_iter();
+        let mut valid: Vec<ImportRow> = Vec::with_capacity(input.len());
         // ID number -> petitioner; petitioner registered by this import -> its row.
         let mut in_file: std::collections::HashMap<String, RecordId> = Default::default();
         let mut created: std::collections::HashMap<RecordId, usize> = Default::default();
@@ -1428,8 +1420,33 @@ impl<'v> Session<'v> {
             // The commit in flight, if any.
             let mut pending: Option<PendingCommit<'_>> = None;
             let outcome = (|| -> Result<(), VaultError> {
-                for (b, batch) in valid.chunks(batch_size).enumerate() {
+                for b in 0.. {
                     let base = b * batch_size;
+                    // The next `batch_size` valid rows (fewer at the end of the file).
+                    while valid.len() < base + batch_size && input.len() > 0 {
+                        let rows: Vec<crate::import::Row> = input
+                            .by_ref()
+                            .take(base + batch_size - valid.len())
+                            .collect();
+                        let checked: Vec<Result<ImportRow, crate::import::Rejected>> = rows
+                            .into_par_iter()
+                            .map(|row| validate_import_row(row, &keys))
+                            .collect();
+                        for row in checked {
+                            match row {
+                                Ok(row) => valid.push(row),
+                                Err(rejected) => {
+                                    report.rejected.push(rejected);
+                                    done += 1;
+                                }
+                            }
+                        }
+                    }
+                    if valid.len() <= base {
+                        break;
+                    }
+                    let end = (base + batch_size).min(valid.len());
+                    let batch = &valid[base..end];
                     // Decide, in file order, which petitioner each row belongs to and which
                     // cases are new. Rows of the batch in flight are already in the maps.
                     let mut new_pets: Vec<(RecordId, usize)> = Vec::new();
@@ -1598,9 +1615,25 @@ impl<'v> Session<'v> {
                     let handle = scope.spawn(move || self.commit(&writes, &e).map(|_| ()));
                     pending = Some(PendingCommit {
                         handle,
-                        rows: batch.len(),
+                        rows: end - base,
                         cases: new_cases.len(),
                     });
+                    // The batch is staged: drop what no later batch reads — every row's
+                    // case and masked renderings, and the fields of rows that registered no
+                    // petitioner (a registering row's values name the known entities of its
+                    // petitioner's later cases). Otherwise every row of a large file stays
+                    // resident to the end of the import (~3 KB a row).
+                    let mut registers = vec![false; end - base];
+                    for (_, row) in &new_pets {
+                        registers[row - base] = true;
+                    }
+                    for (row, registers) in valid[base..end].iter_mut().zip(registers) {
+                        row.case = None;
+                        row.fields.masked = MaskedBundle::default();
+                        if !registers {
+                            row.fields.values = Vec::new();
+                        }
+                    }
                 }
                 Ok(())
             })();
@@ -1614,6 +1647,7 @@ impl<'v> Session<'v> {
             e.targets = touched_existing;
             self.commit(&WriteSet::new(), &e)?;
         }
+        report.rejected.sort_by_key(|r| r.line);
         Ok(report)
     }
 
