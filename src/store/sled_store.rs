@@ -38,6 +38,19 @@ fn sled_err(e: sled::Error) -> StoreError {
     }
 }
 
+/// Whether sled failed to open because its own file lock is held. sled 0.34.7 reports that
+/// as an `ErrorKind::Other` error whose message starts "could not acquire lock" (the
+/// `WouldBlock` is only inside the message), so both forms are recognised.
+fn sled_lock_busy(e: &sled::Error) -> bool {
+    match e {
+        sled::Error::Io(io) => {
+            io.kind() == std::io::ErrorKind::WouldBlock
+                || io.to_string().starts_with("could not acquire lock")
+        }
+        _ => false,
+    }
+}
+
 fn tree_index(t: Tree) -> usize {
     Tree::ALL
         .iter()
@@ -75,7 +88,7 @@ impl SledStore {
         let db = loop {
             match config.open() {
                 Ok(db) => break db,
-                Err(sled::Error::Io(ref e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                Err(ref e) if sled_lock_busy(e) => {
                     if std::time::Instant::now() >= deadline {
                         return Err(StoreError::InUse);
                     }
@@ -294,5 +307,46 @@ impl Store for SledStore {
         // this update included. A crash before that commit may forget the reservation, and
         // then the numbers are handed out again — never to two committed records.
         Ok(before)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A dropped store's sled handle can outlive it for a moment (sled's threads hold the
+    /// file); reopening in that window waits for the lock instead of failing. Here the
+    /// lingering handle is simulated by holding sled's file lock for 300 ms.
+    #[test]
+    fn reopening_waits_for_a_lingering_sled_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(SledStore::open(dir.path(), 1 << 20).unwrap());
+        let db_file = File::open(dir.path().join(DB_DIR).join("db")).unwrap();
+        db_file.try_lock().unwrap();
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(db_file);
+        });
+        let started = std::time::Instant::now();
+        let store = SledStore::open(dir.path(), 1 << 20);
+        release.join().unwrap();
+        assert!(store.is_ok(), "{:?}", store.err());
+        assert!(started.elapsed() >= std::time::Duration::from_millis(250));
+    }
+
+    /// Another holder of the vault's own LOCK file is another process (or store) using the
+    /// vault: that is refused at once, not waited for.
+    #[test]
+    fn a_held_vault_lock_is_in_use_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = SledStore::open(dir.path(), 1 << 20).unwrap();
+        let started = std::time::Instant::now();
+        assert!(matches!(
+            SledStore::open(dir.path(), 1 << 20),
+            Err(StoreError::InUse)
+        ));
+        assert!(started.elapsed() < std::time::Duration::from_millis(200));
+        drop(first);
+        assert!(SledStore::open(dir.path(), 1 << 20).is_ok());
     }
 }
