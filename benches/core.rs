@@ -511,26 +511,13 @@ fn import_csv(recs: &[(SynthPerson, SynthCase)]) -> Vec<u8> {
     synth::import_csv(recs.iter().map(|(p, c)| (p, c)))
 }
 
-/// The plaintext a baseline stores for a record: the same fields, joined.
+/// The plaintext a baseline stores for a record: the import row's petitioner cells and
+/// case cells, each joined into one value.
 fn plain_record(p: &SynthPerson, c: &SynthCase) -> (Vec<u8>, Vec<u8>) {
-    let join = |parts: &[&str]| parts.join("\u{1f}").into_bytes();
+    let row = synth::import_row(p, c);
     (
-        join(&[
-            &p.name,
-            &p.id_number,
-            &p.phone,
-            &p.address,
-            p.email.as_deref().unwrap_or(""),
-            &p.ethnicity,
-        ]),
-        join(&[
-            &c.title,
-            &c.category,
-            c.channel,
-            &c.content,
-            &c.demands,
-            c.accused_unit.as_deref().unwrap_or(""),
-        ]),
+        row[..6].join("\u{1f}").into_bytes(),
+        row[6..].join("\u{1f}").into_bytes(),
     )
 }
 
