@@ -1735,21 +1735,9 @@ mod tests {
     /// An allowed entry by a handler with no targets; tests adjust the rest.
     fn ent(seq: u64, at: &str, actor: &str, action: Action) -> Entry {
         Entry {
-            seq,
-            time_ms: ms(at),
             session: [0; 8],
-            actor: actor.to_owned(),
             role: Some(Role::Handler),
-            action,
-            targets: vec![],
-            requested: vec![],
-            returned: vec![],
-            purpose: None,
-            case_ref: None,
-            reason: None,
-            outcome: Outcome::Allowed,
-            detail: None,
-            flags: vec![],
+            ..Entry::sample(seq, ms(at), actor, action)
         }
     }
 
