@@ -78,6 +78,8 @@ struct Args {
     rss_trace: bool,
     /// (d): most rows per CSV parse and `Session::import` call (0: the whole chunk).
     import_rows: usize,
+    /// Re-runs only the export row on systems (a) and (d) kept by an earlier `--keep DIR`.
+    export_only: Option<PathBuf>,
 }
 
 fn parse_args() -> Args {
@@ -99,6 +101,7 @@ fn parse_args() -> Args {
         systems: [true; 5],
         rss_trace: false,
         import_rows: 0,
+        export_only: None,
     };
     let mut it = argv.iter();
     while let Some(arg) = it.next() {
@@ -129,6 +132,7 @@ fn parse_args() -> Args {
             }
             "--rss-trace" => a.rss_trace = true,
             "--import-rows" => a.import_rows = value().parse().expect("--import-rows K"),
+            "--export-only" => a.export_only = Some(PathBuf::from(value())),
             // `cargo bench` passes `--bench`; criterion-style filters are ignored too.
             _ => {}
         }
@@ -2213,8 +2217,67 @@ fn floor(fig: &[Figures]) {
     );
 }
 
+/// This process's CPU time (user + system), from /proc/self/stat.
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let ticks: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    ticks.iter().sum::<f64>() / 100.0
+}
+
+/// `--export-only DIR`: the export row again, (a) then (d) alternately, on the systems an
+/// earlier `--keep DIR` run left, with wall and CPU time. For work on the export at 1M,
+/// where a full run takes twenty minutes.
+fn run_export_only(dir: &Path, args: &Args) {
+    let cache = args.cache_mib * 1024 * 1024;
+    let mut sled = PlainSled::new(&dir.join("sled"), cache);
+    let options = vault_options(args.cache_mib);
+    let vault = Vault::open(&dir.join("vault").join("vault"), options).expect("open vault");
+    let ana = vault.unlock("ana", &pass("ana")).expect("unlock");
+    for round in 0..args.rounds {
+        let cpu = cpu_secs();
+        let (n, took) = sled.export();
+        let sled_cpu = cpu_secs() - cpu;
+        let cpu = cpu_secs();
+        let start = Instant::now();
+        let manifest = ana
+            .export_to(
+                Profile::Redacted,
+                Filters::default(),
+                None,
+                ExportFormat::Csv { bom: false },
+                &mut std::io::sink(),
+            )
+            .expect("export");
+        let vault_took = start.elapsed();
+        let vault_cpu = cpu_secs() - cpu;
+        let (a, d) = (
+            n as f64 / took.as_secs_f64(),
+            manifest.count as f64 / vault_took.as_secs_f64(),
+        );
+        println!(
+            "round {round}: (a) {n} in {:.2} s ({:.1}k/s, cpu {sled_cpu:.2} s) | (d) {} in {:.2} s ({:.1}k/s, cpu {vault_cpu:.2} s) | {:.2}×",
+            took.as_secs_f64(),
+            a / 1e3,
+            manifest.count,
+            vault_took.as_secs_f64(),
+            d / 1e3,
+            d / a
+        );
+    }
+}
+
 fn main() {
     let args = parse_args();
+    if let Some(dir) = args.export_only.clone() {
+        return run_export_only(&dir, &args);
+    }
     match args.child.clone() {
         Some(kind) => run_child(&kind, &args),
         None => run_parent(&args),

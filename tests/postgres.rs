@@ -316,6 +316,23 @@ fn store_primitives_agree(f: &Fixture) {
         .take(4)
         .collect();
     assert_eq!(seen, expect);
+    // a bounded visit: exactly [start, end), nothing when end ≤ start, stoppable
+    let visited = |start: &[u8], end: Option<&[u8]>, most: usize| {
+        let mut seen = Vec::new();
+        store
+            .visit_range(Tree::Index, start, end, &mut |k, v| {
+                seen.push((k.to_vec(), v.to_vec()));
+                seen.len() < most
+            })
+            .unwrap();
+        seen
+    };
+    assert_eq!(visited(&s, Some(&e), usize::MAX), inrange);
+    assert_eq!(visited(&s, Some(&e), 2), inrange[..2]);
+    assert_eq!(visited(&e, Some(&s), usize::MAX), vec![]);
+    assert_eq!(visited(&s, Some(&s), usize::MAX), vec![]);
+    let from_s: Vec<_> = all.iter().filter(|(k, _)| *k >= s).cloned().collect();
+    assert_eq!(visited(&s, None, usize::MAX), from_s);
     // the counter behind case numbers
     assert_eq!(store.reserve(Tree::Meta, b"pv-test-counter", 3).unwrap(), 0);
     assert_eq!(store.reserve(Tree::Meta, b"pv-test-counter", 1).unwrap(), 3);

@@ -445,6 +445,82 @@ fn streamed_export_equals_the_materialised_one_byte_for_byte() {
     assert!(materialised.rows.len() >= 5 && materialised.rows.len() < 1207);
 }
 
+/// Every row of an export shows its own case and its own petitioners, across the export's
+/// jobs (256 records each) and its selection ranges (one per first byte of the id): each
+/// cell of a full export is checked against what `show_case` and `show_petitioner` return
+/// for the ids the row names.
+#[test]
+fn every_exported_row_shows_its_own_case_and_petitioners() {
+    let f = fixture();
+    import_many(&f, 600);
+    let (_, pids) = populate(&f, 3);
+    let reg = unlock(&f, "reg");
+    // a group petition and a petitioner with a second case
+    for petitioners in [pids.clone(), vec![pids[1]]] {
+        reg.open_case(&NewCase {
+            petitioners,
+            title: "联名反映".into(),
+            category: "征地拆迁".into(),
+            channel: Channel::Visit,
+            content: "补偿仍未到位".into(),
+            demands: None,
+            accused_unit: None,
+            is_accusation: false,
+        })
+        .unwrap();
+    }
+    let reason = Reason::new("移交上级复查").unwrap();
+    let e = reg
+        .export(Profile::Full, Filters::default(), Some(&reason))
+        .unwrap();
+    assert_eq!(e.rows.len(), 600 + 3 + 2);
+    let cell = |row: &export::ExportRow, column: &str| -> String {
+        let (_, v) = row.fields.iter().find(|(c, _)| *c == column).unwrap();
+        v.expose().to_owned()
+    };
+    let mut people = std::collections::HashMap::new();
+    let mut previous: Option<RecordId> = None;
+    let mut group_rows = 0;
+    for row in &e.rows {
+        let id = RecordId::parse(&cell(row, "case_id")).unwrap();
+        assert!(previous < Some(id), "rows are in case-id order");
+        previous = Some(id);
+        let case = reg.show_case(id).unwrap();
+        for field in ["title", "content"] {
+            assert_eq!(
+                cell(row, field),
+                case.get(field).unwrap().value.expose(),
+                "{field} of {id}"
+            );
+        }
+        let row_pids: Vec<RecordId> = cell(row, "petitioner_ids")
+            .split(',')
+            .map(|p| RecordId::parse(p).unwrap())
+            .collect();
+        assert_eq!(cell(row, "petitioner_count"), row_pids.len().to_string());
+        group_rows += usize::from(row_pids.len() == 3);
+        for (column, field) in [
+            ("petitioner_names", "name"),
+            ("petitioner_id_numbers", "id_number"),
+            ("petitioner_phones", "phones"),
+            ("petitioner_addresses", "address"),
+        ] {
+            let want: Vec<String> = row_pids
+                .iter()
+                .map(|p| {
+                    let view = people
+                        .entry(*p)
+                        .or_insert_with(|| reg.show_petitioner(*p, Some(&reason)).unwrap());
+                    view.get(field).unwrap().value.expose().to_owned()
+                })
+                .collect();
+            assert_eq!(cell(row, column), want.join(";"), "{column} of {id}");
+        }
+    }
+    assert_eq!(group_rows, 1);
+    assert_eq!(people.len(), 600 + 3);
+}
+
 #[test]
 fn a_streamed_export_is_logged_once_with_every_id() {
     let f = fixture();

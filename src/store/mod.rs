@@ -221,6 +221,18 @@ pub trait Store: Send + Sync {
         tree: Tree,
         start: &[u8],
         f: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        self.visit_range(tree, start, None, f)
+    }
+
+    /// [`Store::visit`], stopping before `end` when there is one: the entries with key in
+    /// `[start, end)`. Several threads may visit different ranges of a tree at once.
+    fn visit_range(
+        &self,
+        tree: Tree,
+        start: &[u8],
+        end: Option<&[u8]>,
+        f: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StoreError>;
 
     /// Entries with key in `[start, end)`, in descending key order, at most `limit`.
@@ -294,13 +306,14 @@ impl Store for FaultyStore {
     ) -> Result<Entries, StoreError> {
         self.inner.range_rev(tree, start, end, limit)
     }
-    fn visit(
+    fn visit_range(
         &self,
         tree: Tree,
         start: &[u8],
+        end: Option<&[u8]>,
         f: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StoreError> {
-        self.inner.visit(tree, start, f)
+        self.inner.visit_range(tree, start, end, f)
     }
     fn commit(&self, writes: &WriteSet, audit: &AuditBuilder<'_>) -> Result<(), StoreError> {
         if self.fail_commits.load(Ordering::SeqCst) {

@@ -988,22 +988,28 @@ impl Store for PgStore {
         )
     }
 
-    fn visit(
+    fn visit_range(
         &self,
         tree: Tree,
         start: &[u8],
+        end: Option<&[u8]>,
         f: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StoreError> {
         // Pages of keys > the last one seen: memory stays bounded on a log of millions.
+        let below = if end.is_some() { " AND key < $2" } else { "" };
         let first = format!(
-            "SELECT key, value FROM {} WHERE key >= $1 ORDER BY key LIMIT {COPY_BATCH}",
+            "SELECT key, value FROM {} WHERE key >= $1{below} ORDER BY key LIMIT {COPY_BATCH}",
             table(tree)
         );
         let next = format!(
-            "SELECT key, value FROM {} WHERE key > $1 ORDER BY key LIMIT {COPY_BATCH}",
+            "SELECT key, value FROM {} WHERE key > $1{below} ORDER BY key LIMIT {COPY_BATCH}",
             table(tree)
         );
-        let mut page = self.query_entries(&first, &[&start])?;
+        let query = |sql: &str, from: &[u8]| match end {
+            Some(end) => self.query_entries(sql, &[&from, &end]),
+            None => self.query_entries(sql, &[&from]),
+        };
+        let mut page = query(&first, start)?;
         loop {
             let full = page.len() == COPY_BATCH;
             for (k, v) in &page {
@@ -1014,7 +1020,7 @@ impl Store for PgStore {
             match page.last() {
                 Some((last, _)) if full => {
                     let last = last.clone();
-                    page = self.query_entries(&next, &[&last])?;
+                    page = query(&next, &last)?;
                 }
                 _ => return Ok(()),
             }

@@ -262,13 +262,19 @@ impl Store for SledStore {
             .collect()
     }
 
-    fn visit(
+    fn visit_range(
         &self,
         tree: Tree,
         start: &[u8],
+        end: Option<&[u8]>,
         f: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StoreError> {
-        for item in self.tree(tree).range(start..) {
+        let items = match end {
+            Some(end) if end <= start => return Ok(()),
+            Some(end) => self.tree(tree).range(start..end),
+            None => self.tree(tree).range(start..),
+        };
+        for item in items {
             let (k, v) = item.map_err(sled_err)?;
             if !f(&k, &v) {
                 break;
