@@ -133,6 +133,7 @@ fn parse_args() -> Args {
             "--rss-trace" => a.rss_trace = true,
             "--import-rows" => a.import_rows = value().parse().expect("--import-rows K"),
             "--export-only" => a.export_only = Some(PathBuf::from(value())),
+            "--rounds" => a.rounds = value().parse().expect("--rounds N"),
             // `cargo bench` passes `--bench`; criterion-style filters are ignored too.
             _ => {}
         }

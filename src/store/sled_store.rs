@@ -4,9 +4,13 @@ use super::group::GroupSync;
 use super::{AUDIT_HEAD_KEY, AuditBuilder, Store, StoreError, Tree, WriteSet};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
+use std::collections::HashSet;
+use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 /// A vault's sled database, with the folder lock that keeps other processes out.
 pub struct SledStore {
@@ -16,6 +20,7 @@ pub struct SledStore {
     group: GroupSync,
     group_commit: bool,
     syncs: AtomicU64,
+    blobs: BlobSync,
     dir: PathBuf,
     // Held for the life of the store: an exclusive lock on `<vault>/LOCK`.
     _lock: File,
@@ -23,6 +28,104 @@ pub struct SledStore {
 
 const LOCK_FILE: &str = "LOCK";
 const DB_DIR: &str = "db";
+/// Where sled 0.34 keeps its blobs, inside [`DB_DIR`].
+const BLOB_DIR: &str = "blobs";
+
+/// sled 0.34.7 writes a log fragment larger than a quarter segment (128 KiB: a large
+/// export's audit entry, a page of import entries or audit-index buckets, a long letter)
+/// to a file of its own under `db/blobs`, and never fsyncs it: its flush makes the log
+/// durable, and the log then names a blob that a power failure can lose. So every sync
+/// also fsyncs the blob files created since the last one, and the folder (their names),
+/// and makes each private (0600: sled creates them with the process's umask).
+///
+/// Listing the folder costs ~0.1 ms at a few hundred blobs, more than many commits, so it
+/// is listed only when its modification time changed, or when the last listing came too
+/// soon after that time to be sure a file created in the same clock tick would have
+/// changed it.
+struct BlobSync {
+    dir: PathBuf,
+    state: Mutex<BlobState>,
+}
+
+#[derive(Default)]
+struct BlobState {
+    /// Names fsynced (and still present at the last listing).
+    synced: HashSet<OsString>,
+    /// The folder's modification time at the last listing.
+    listed_at_mtime: Option<SystemTime>,
+    /// The last listing came well after that time: a later file changes it.
+    settled: bool,
+    /// Blob files fsynced so far.
+    files: u64,
+}
+
+/// How long after a folder's modification time a listing must come for a file created
+/// later to change that time (file times tick with the kernel's coarse clock, ≤ 10 ms).
+const MTIME_SETTLE: Duration = Duration::from_millis(100);
+
+impl BlobSync {
+    fn new(dir: PathBuf) -> BlobSync {
+        BlobSync {
+            dir,
+            state: Mutex::new(BlobState::default()),
+        }
+    }
+
+    /// Fsyncs every blob file not yet fsynced, then the folder if there was one.
+    fn sync(&self) -> std::io::Result<()> {
+        let mtime = match fs::metadata(&self.dir) {
+            Ok(m) => m.modified()?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        self.sync_seen(mtime, SystemTime::now())
+    }
+
+    /// [`BlobSync::sync`] once the folder's time is known (`mtime`), listing it at `listed`.
+    fn sync_seen(&self, mtime: SystemTime, listed: SystemTime) -> std::io::Result<()> {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if st.settled && st.listed_at_mtime == Some(mtime) {
+            return Ok(());
+        }
+        let mut present = HashSet::with_capacity(st.synced.len() + 8);
+        let mut new = 0;
+        for entry in fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            if !st.synced.contains(&name) {
+                match File::open(entry.path()) {
+                    Ok(f) => {
+                        // sled creates blobs with the process's umask; the vault's files
+                        // are its owner's alone
+                        #[cfg(unix)]
+                        {
+                            use std::os::unix::fs::PermissionsExt;
+                            f.set_permissions(fs::Permissions::from_mode(0o600))?;
+                        }
+                        f.sync_data()?
+                    }
+                    // removed by sled's blob collection since the listing
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(e),
+                }
+                new += 1;
+            }
+            present.insert(name);
+        }
+        if new > 0 {
+            File::open(&self.dir)?.sync_all()?;
+        }
+        st.synced = present;
+        st.listed_at_mtime = Some(mtime);
+        st.settled = listed.duration_since(mtime).is_ok_and(|d| d > MTIME_SETTLE);
+        st.files += new;
+        Ok(())
+    }
+
+    fn files_synced(&self) -> u64 {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).files
+    }
+}
 
 fn io(e: impl std::fmt::Display) -> StoreError {
     StoreError::Io(e.to_string())
@@ -109,6 +212,7 @@ impl SledStore {
             group: GroupSync::default(),
             group_commit: true,
             syncs: AtomicU64::new(0),
+            blobs: BlobSync::new(db_path.join(BLOB_DIR)),
             dir: dir.to_path_buf(),
             _lock: lock,
         };
@@ -146,8 +250,17 @@ impl SledStore {
     /// cache and the file's size (the metadata needed to read the data back).
     fn sync_now(&self) -> Result<(), StoreError> {
         self.syncs.fetch_add(1, Ordering::Relaxed);
+        // Blobs first, so that the log that names them is made durable after them; and
+        // again after sled's flush, for any it wrote while flushing (a cheap check).
+        self.blobs.sync().map_err(io)?;
         self.db.flush().map_err(sled_err)?;
+        self.blobs.sync().map_err(io)?;
         self.data_file.sync_data().map_err(io)
+    }
+
+    /// Blob files (see [`BlobSync`]) fsynced so far.
+    pub fn blob_files_synced(&self) -> u64 {
+        self.blobs.files_synced()
     }
 
     /// Returns once everything this thread committed is durable. With group commit, a
@@ -338,6 +451,119 @@ mod tests {
         release.join().unwrap();
         assert!(store.is_ok(), "{:?}", store.err());
         assert!(started.elapsed() >= std::time::Duration::from_millis(250));
+    }
+
+    /// A value too large for sled's log goes to a blob file, which sled does not fsync: the
+    /// commit that wrote it fsyncs it (and every blob file present is then synced); a small
+    /// commit after it lists nothing new.
+    #[test]
+    fn a_commit_fsyncs_the_blob_files_it_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path(), 1 << 20).unwrap();
+        let blob_dir = dir.path().join(DB_DIR).join(BLOB_DIR);
+        let files = |d: &Path| -> HashSet<OsString> {
+            fs::read_dir(d)
+                .map(|r| r.map(|e| e.unwrap().file_name()).collect())
+                .unwrap_or_default()
+        };
+        let mut w = WriteSet::new();
+        w.put(Tree::Meta, b"small".to_vec(), vec![1; 100]);
+        store.commit_unaudited(&w).unwrap();
+        assert_eq!(store.blob_files_synced(), 0);
+        assert!(files(&blob_dir).is_empty());
+
+        let mut w = WriteSet::new();
+        w.put(Tree::Meta, b"large".to_vec(), vec![7; 600 * 1024]);
+        store.commit_unaudited(&w).unwrap();
+        let present = files(&blob_dir);
+        assert!(!present.is_empty(), "sled wrote the large value as a blob");
+        assert!(store.blob_files_synced() >= present.len() as u64);
+        let st = store.blobs.state.lock().unwrap();
+        assert!(present.iter().all(|f| st.synced.contains(f)));
+        drop(st);
+        #[cfg(unix)]
+        for f in &present {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(blob_dir.join(f)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "blob files are private");
+        }
+
+        let before = store.blob_files_synced();
+        let mut w = WriteSet::new();
+        w.put(Tree::Meta, b"small".to_vec(), vec![2; 100]);
+        store.commit_unaudited(&w).unwrap();
+        assert_eq!(store.blob_files_synced(), before);
+        assert_eq!(
+            store.get(Tree::Meta, b"large").unwrap().unwrap(),
+            vec![7; 600 * 1024]
+        );
+    }
+
+    /// Files created one after another are each found by the next sync; a sync with
+    /// nothing new fsyncs nothing; a file gone since is forgotten.
+    #[test]
+    fn every_new_blob_file_is_found_by_the_next_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = BlobSync::new(dir.path().join("blobs"));
+        blobs.sync().unwrap(); // no folder yet
+        fs::create_dir(dir.path().join("blobs")).unwrap();
+        for round in 0..50u64 {
+            fs::write(dir.path().join("blobs").join(round.to_string()), b"x").unwrap();
+            blobs.sync().unwrap();
+            assert_eq!(blobs.files_synced(), round + 1);
+        }
+        blobs.sync().unwrap();
+        assert_eq!(blobs.files_synced(), 50);
+        fs::remove_file(dir.path().join("blobs").join("0")).unwrap();
+        blobs.sync().unwrap();
+        assert_eq!(blobs.state.lock().unwrap().synced.len(), 49);
+        fs::write(dir.path().join("blobs").join("late"), b"y").unwrap();
+        blobs.sync().unwrap();
+        assert_eq!(blobs.files_synced(), 51);
+    }
+
+    /// On a kernel whose file times tick coarsely, a file created in the same tick as the
+    /// last listing leaves the folder's time unchanged. A listing that came within
+    /// `MTIME_SETTLE` of that time is therefore repeated; only one that came well after it
+    /// lets an unchanged time skip the listing. (Simulated times: this machine's kernel
+    /// gives fine-grained times once they have been read.)
+    #[test]
+    fn a_blob_created_in_the_same_clock_tick_is_not_missed() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("blobs");
+        fs::create_dir(&d).unwrap();
+        let blobs = BlobSync::new(d.clone());
+        let tick = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        fs::write(d.join("a"), b"x").unwrap();
+        blobs
+            .sync_seen(tick, tick + Duration::from_millis(1))
+            .unwrap();
+        assert_eq!(blobs.files_synced(), 1);
+        // same folder time, listed too soon after it to be sure: listed again
+        fs::write(d.join("b"), b"x").unwrap();
+        blobs
+            .sync_seen(tick, tick + Duration::from_millis(2))
+            .unwrap();
+        assert_eq!(blobs.files_synced(), 2);
+        // a listing well after the folder's time settles it: the next is skipped
+        blobs
+            .sync_seen(tick, tick + Duration::from_secs(1))
+            .unwrap();
+        assert!(blobs.state.lock().unwrap().settled);
+        fs::write(d.join("c"), b"x").unwrap();
+        blobs
+            .sync_seen(tick, tick + Duration::from_secs(2))
+            .unwrap();
+        assert_eq!(
+            blobs.files_synced(),
+            2,
+            "an unchanged, settled folder is not listed"
+        );
+        // a later file changes the folder's time
+        blobs
+            .sync_seen(tick + Duration::from_secs(2), tick + Duration::from_secs(3))
+            .unwrap();
+        assert_eq!(blobs.files_synced(), 3);
     }
 
     /// Another holder of the vault's own LOCK file is another process (or store) using the
