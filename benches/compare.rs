@@ -2189,6 +2189,10 @@ fn goals(fig: &[Figures]) {
 fn floor(fig: &[Figures]) {
     let (a, d, e) = (&fig[0], &fig[3], &fig[4]);
     println!();
+    if a.disk == 0.0 || d.disk == 0.0 || e.disk == 0.0 {
+        println!("(no floor table: it needs systems a, d and e)");
+        return;
+    }
     println!("| row | (e) floor vs (a) | (d) vault vs (e) floor | goal vs (a) |");
     println!("|---|---|---|---|");
     let line = |name: &str, f: &dyn Fn(&Figures) -> f64, higher_is_better: bool, goal: &str| {

@@ -21,8 +21,9 @@ pub struct Cli {
     /// Print machine-readable JSON.
     #[arg(long, global = true)]
     pub json: bool,
-    /// Page cache of the vault's embedded database, in MiB (default 64). The main knob of
-    /// resident memory: see BENCHMARKS.md.
+    /// Page cache of the vault's embedded database, in MiB (default 64; 512 for `audit
+    /// verify`, which walks the whole log). The main knob of resident memory: see
+    /// BENCHMARKS.md.
     #[arg(long, global = true, env = "PVAULT_CACHE_MIB",
           value_parser = clap::value_parser!(u64).range(1..=65536))]
     pub cache_mib: Option<u64>,

@@ -102,7 +102,7 @@ fn main() -> ExitCode {
     petition_vault::hardening::harden_process();
     petition_vault::hardening::private_umask();
     let cli = Cli::parse();
-    if let Some(mib) = cli.cache_mib {
+    if let Some(mib) = cache_mib_for(&cli.command, cli.cache_mib) {
         CACHE_BYTES.get_or_init(|| mib * 1024 * 1024);
     }
     match run(cli) {
@@ -111,6 +111,24 @@ fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::from(exit_code_for(&err))
         }
+    }
+}
+
+/// The page cache of `audit verify` when none is asked for, in MiB. Verification walks the
+/// whole log once; when the log does not fit in the cache the walk is bound by the
+/// database re-reading pages (BENCHMARKS.md, "Audit log": 0.78 M entries/s with 64 MiB,
+/// 1.42 M/s with the log in the cache). It is a cap, not an allocation: a small log uses
+/// what it needs, and the command exits when done.
+const VERIFY_CACHE_MIB: u64 = 512;
+
+/// The page cache a command runs with, in MiB: what `--cache-mib` / `PVAULT_CACHE_MIB`
+/// asked for, else [`VERIFY_CACHE_MIB`] for `audit verify`, else the library's default
+/// (None).
+fn cache_mib_for(command: &Command, asked: Option<u64>) -> Option<u64> {
+    match (asked, command) {
+        (Some(mib), _) => Some(mib),
+        (None, Command::Audit(AuditCmd::Verify { .. })) => Some(VERIFY_CACHE_MIB),
+        (None, _) => None,
     }
 }
 
@@ -1119,5 +1137,39 @@ fn test_batch_delay() {
         .and_then(|v| v.parse::<u64>().ok())
     {
         std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache_of(args: &[&str]) -> Option<u64> {
+        let cli = Cli::try_parse_from(args).expect("the arguments parse");
+        cache_mib_for(&cli.command, cli.cache_mib)
+    }
+
+    /// `audit verify` gets a cache that holds a large log unless one is asked for; other
+    /// commands keep the library's default; an explicit `--cache-mib` always wins.
+    #[test]
+    fn audit_verify_defaults_to_a_larger_cache() {
+        // PVAULT_CACHE_MIB in this test's environment is an explicit ask, like the flag
+        let from_env: Option<u64> = std::env::var("PVAULT_CACHE_MIB")
+            .ok()
+            .map(|v| v.parse().expect("PVAULT_CACHE_MIB is a number"));
+        assert_eq!(
+            cache_of(&["pvault", "audit", "verify"]),
+            Some(from_env.unwrap_or(VERIFY_CACHE_MIB))
+        );
+        assert_eq!(
+            cache_of(&["pvault", "--cache-mib", "32", "audit", "verify"]),
+            Some(32)
+        );
+        assert_eq!(
+            cache_of(&["pvault", "audit", "verify", "--cache-mib", "8"]),
+            Some(8)
+        );
+        assert_eq!(cache_of(&["pvault", "demo"]), from_env);
+        assert_eq!(cache_of(&["pvault", "--cache-mib", "16", "demo"]), Some(16));
     }
 }
