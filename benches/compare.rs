@@ -2249,6 +2249,8 @@ fn run_export_only(dir: &Path, args: &Args) {
         let cpu = cpu_secs();
         let (n, took) = sled.export();
         let sled_cpu = cpu_secs() - cpu;
+        reset_peak_rss();
+        let base_kib = status_kib("VmRSS:");
         let cpu = cpu_secs();
         let start = Instant::now();
         let manifest = ana
@@ -2262,17 +2264,20 @@ fn run_export_only(dir: &Path, args: &Args) {
             .expect("export");
         let vault_took = start.elapsed();
         let vault_cpu = cpu_secs() - cpu;
+        let peak_kib = status_kib("VmHWM:");
         let (a, d) = (
             n as f64 / took.as_secs_f64(),
             manifest.count as f64 / vault_took.as_secs_f64(),
         );
         println!(
-            "round {round}: (a) {n} in {:.2} s ({:.1}k/s, cpu {sled_cpu:.2} s) | (d) {} in {:.2} s ({:.1}k/s, cpu {vault_cpu:.2} s) | {:.2}×",
+            "round {round}: (a) {n} in {:.2} s ({:.1}k/s, cpu {sled_cpu:.2} s) | (d) {} in {:.2} s ({:.1}k/s, cpu {vault_cpu:.2} s, RSS {} → peak {} MiB) | {:.2}×",
             took.as_secs_f64(),
             a / 1e3,
             manifest.count,
             vault_took.as_secs_f64(),
             d / 1e3,
+            base_kib / 1024,
+            peak_kib / 1024,
             d / a
         );
     }

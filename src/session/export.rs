@@ -11,7 +11,7 @@
 //! rayon pool, so that every core reads as well as decrypts, and this thread takes the
 //! results back in key order.
 
-use super::{CaseGate, CaseMetaHead, FieldTexts, Reason, Session, decode_record_ref, join_ids};
+use super::{CaseGate, CaseMetaHead, FieldTexts, Reason, Session, decode_record_ref};
 use crate::audit::{AuditCommitted, Outcome};
 use crate::crypto::{self, SecretText};
 use crate::error::VaultError;
@@ -418,10 +418,13 @@ impl<'v> Session<'v> {
         in_order(
             SPANS,
             &|span| {
-                let start = first_of_span(span);
+                // The first span from the very start, so that a malformed key below any id
+                // is read (and refused as corrupt) rather than skipped.
+                let first = first_of_span(span);
+                let start: &[u8] = if span == 0 { &[] } else { &first };
                 let end = (span + 1 < SPANS).then(|| RecordId(first_of_span(span + 1)));
                 let mut picked: Vec<(RecordId, Vec<RecordId>)> = Vec::new();
-                self.visit_records(Tree::Cases, &start, end.as_ref(), &mut |id, bytes| {
+                self.visit_records(Tree::Cases, start, end.as_ref(), &mut |id, bytes| {
                     let rec = decode_record_ref(Table::Case, &id, bytes)?;
                     let pids = self.with_case_head(&id, &rec, |head| {
                         self.gate_selected(&CaseGate::from(&head), filters)
@@ -760,21 +763,8 @@ fn render_row(
     row.push(text("title"));
     row.push(text("content"));
     row.push(text("demands"));
-    if profile == Profile::Full {
-        row.push(text("accused_unit"));
-        row.push(&join_ids(&meta.petitioner_ids));
-    }
-    if let Some(key) = pseudonym_key {
-        row.cell(|t| {
-            for (i, p) in meta.petitioner_ids.iter().enumerate() {
-                if i > 0 {
-                    t.push(';');
-                }
-                t.push_str(&hex::encode(&crypto::hmac_sha256(key, &[&p.0])[..8]));
-            }
-        });
-    }
-    // Each petitioner looked up once, not once per column.
+    // Each petitioner looked up once, not once per column. One not in the export's audit
+    // entry (added to the case since the selection) is an empty slot in every column.
     let mut found = [None; 8];
     let spilled: Vec<Option<usize>>;
     let found: &[Option<usize>] = if meta.petitioner_ids.len() <= found.len() {
@@ -786,6 +776,37 @@ fn render_row(
         spilled = meta.petitioner_ids.iter().map(person).collect();
         &spilled
     };
+    let audited = || {
+        meta.petitioner_ids
+            .iter()
+            .zip(found)
+            .map(|(p, at)| at.map(|_| p))
+    };
+    if profile == Profile::Full {
+        row.push(text("accused_unit"));
+        row.cell(|t| {
+            for (i, p) in audited().enumerate() {
+                if i > 0 {
+                    t.push(',');
+                }
+                if let Some(p) = p {
+                    let _ = write!(t, "{p}");
+                }
+            }
+        });
+    }
+    if let Some(key) = pseudonym_key {
+        row.cell(|t| {
+            for (i, p) in audited().enumerate() {
+                if i > 0 {
+                    t.push(';');
+                }
+                if let Some(p) = p {
+                    t.push_str(&hex::encode(&crypto::hmac_sha256(key, &[&p.0])[..8]));
+                }
+            }
+        });
+    }
     for column in 0..people.per_person {
         row.cell(|t| {
             for (i, at) in found.iter().enumerate() {
@@ -873,6 +894,127 @@ mod tests {
             assert_eq!(positions.find(&x), None);
         }
         assert_eq!(IdPositions::new(&[]).find(&id(1, 2, 3)), None);
+    }
+
+    /// `in_order` hands results over in job order whatever order the jobs finish in,
+    /// returns the first failing job's error, and does not deadlock when called from a
+    /// pool thread of a one-thread pool (the export inside a caller's rayon job).
+    #[test]
+    fn in_order_keeps_job_order_and_stops_at_the_first_error() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut got = Vec::new();
+            in_order(
+                40,
+                &|k| {
+                    // later jobs finish sooner
+                    std::thread::sleep(std::time::Duration::from_micros(((40 - k) * 50) as u64));
+                    Ok(k)
+                },
+                &mut |k| {
+                    got.push(k);
+                    Ok(())
+                },
+            )
+            .unwrap();
+            assert_eq!(got, (0..40).collect::<Vec<_>>());
+
+            let mut got = Vec::new();
+            let err = in_order(
+                40,
+                &|k| {
+                    if k == 7 || k == 9 {
+                        Err(VaultError::Corrupt(if k == 7 { "seven" } else { "nine" }))
+                    } else {
+                        Ok(k)
+                    }
+                },
+                &mut |k| {
+                    got.push(k);
+                    Ok(())
+                },
+            );
+            assert!(matches!(err, Err(VaultError::Corrupt("seven"))));
+            assert_eq!(got, (0..7).collect::<Vec<_>>());
+            let err = in_order(3, &Ok, &mut |k| {
+                if k == 1 {
+                    Err(VaultError::Corrupt("consume"))
+                } else {
+                    Ok(())
+                }
+            });
+            assert!(matches!(err, Err(VaultError::Corrupt("consume"))));
+        });
+        assert_eq!(
+            in_order(0, &|_| Ok(()), &mut |()| unreachable!()).ok(),
+            Some(())
+        );
+    }
+
+    /// A petitioner added to a case after the selection is not in the export's audit
+    /// entry: its slot is empty in every petitioner column, ids and pseudonym tokens
+    /// included, while the audited petitioner's cells stay in their slot.
+    #[test]
+    fn a_petitioner_not_in_the_audit_entry_is_an_empty_slot_in_every_column() {
+        let (audited, added) = (RecordId([1; 16]), RecordId([2; 16]));
+        let meta = CaseMetaHead {
+            case_no: "XF2026-000001",
+            category: "征地拆迁",
+            channel: model::Channel::Letter,
+            status: crate::workflow::Status::Registered,
+            received_at: 0,
+            petitioner_ids: vec![added, audited],
+            assigned_to: None,
+            accused_unit_tag: None,
+            is_accusation: false,
+            created_at: 0,
+            created_by: "reg",
+            canary: false,
+        };
+        let fields = FieldTexts {
+            text: String::new(),
+            fields: vec![],
+        };
+        let key = [9u8; 32];
+        for profile in [Profile::Full, Profile::Pseudonymous] {
+            let mut cells = RowText::default();
+            for (column, _) in person_fields(profile) {
+                cells.push(&format!("{column} of the audited one"));
+            }
+            let people = PeopleCells {
+                chunks: vec![cells],
+                per_person: person_fields(profile).len(),
+            };
+            let row = render_row(
+                profile,
+                &RecordId([0; 16]),
+                &meta,
+                &fields,
+                (profile == Profile::Pseudonymous).then_some(&key),
+                &|p: &RecordId| (*p == audited).then_some(0),
+                &people,
+            );
+            let columns = columns_of(profile);
+            let cell = |name: &str| row.nth(columns.iter().position(|c| *c == name).unwrap());
+            assert_eq!(cell("petitioner_count"), "2");
+            assert_eq!(
+                cell("petitioner_names"),
+                ";petitioner_names of the audited one"
+            );
+            match profile {
+                Profile::Full => assert_eq!(cell("petitioner_ids"), format!(",{audited}")),
+                _ => assert_eq!(
+                    cell("petitioner_tokens"),
+                    format!(
+                        ";{}",
+                        hex::encode(&crypto::hmac_sha256(&key, &[&audited.0])[..8])
+                    )
+                ),
+            }
+        }
     }
 
     /// Ids wanted by an export but gone from the store since (never there, here), placed

@@ -4,12 +4,12 @@ use super::group::GroupSync;
 use super::{AUDIT_HEAD_KEY, AuditBuilder, Store, StoreError, Tree, WriteSet};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
 /// A vault's sled database, with the folder lock that keeps other processes out.
@@ -21,6 +21,9 @@ pub struct SledStore {
     group_commit: bool,
     syncs: AtomicU64,
     blobs: BlobSync,
+    /// Held shared by every write to sled, exclusively while blob files are listed: no
+    /// blob is being written then (see [`BlobSync`]).
+    writing: RwLock<()>,
     dir: PathBuf,
     // Held for the life of the store: an exclusive lock on `<vault>/LOCK`.
     _lock: File,
@@ -34,14 +37,19 @@ const BLOB_DIR: &str = "blobs";
 /// sled 0.34.7 writes a log fragment larger than a quarter segment (128 KiB: a large
 /// export's audit entry, a page of import entries or audit-index buckets, a long letter)
 /// to a file of its own under `db/blobs`, and never fsyncs it: its flush makes the log
-/// durable, and the log then names a blob that a power failure can lose. So every sync
+/// durable, and the log then names a blob that a power failure can lose (sled's recovery
+/// then stops reading the log at that blob, losing every later commit). So every sync
 /// also fsyncs the blob files created since the last one, and the folder (their names),
 /// and makes each private (0600: sled creates them with the process's umask).
 ///
-/// Listing the folder costs ~0.1 ms at a few hundred blobs, more than many commits, so it
-/// is listed only when its modification time changed, or when the last listing came too
-/// soon after that time to be sure a file created in the same clock tick would have
-/// changed it.
+/// sled writes a blob inside the transaction that needs it, on that transaction's thread,
+/// in several writes. A listing made while another transaction is still writing one would
+/// fsync half a file and count it as done; so the store lists only while no transaction
+/// runs (`SledStore::writing`).
+///
+/// Listing the folder costs 0.1–0.3 ms at a few hundred blobs, more than many commits,
+/// so it is listed only when its modification time changed, or when the last listing came
+/// too soon after that time to be sure a file created later would change it.
 struct BlobSync {
     dir: PathBuf,
     state: Mutex<BlobState>,
@@ -49,8 +57,8 @@ struct BlobSync {
 
 #[derive(Default)]
 struct BlobState {
-    /// Names fsynced (and still present at the last listing).
-    synced: HashSet<OsString>,
+    /// Names fsynced (and still present at the last listing), with their length then.
+    synced: HashMap<OsString, u64>,
     /// The folder's modification time at the last listing.
     listed_at_mtime: Option<SystemTime>,
     /// The last listing came well after that time: a later file changes it.
@@ -60,8 +68,10 @@ struct BlobState {
 }
 
 /// How long after a folder's modification time a listing must come for a file created
-/// later to change that time (file times tick with the kernel's coarse clock, ≤ 10 ms).
-const MTIME_SETTLE: Duration = Duration::from_millis(100);
+/// later to change that time. File times tick with the kernel's clock (≤ 10 ms) on most
+/// filesystems, but in whole seconds on some (ext3, HFS+, some network filesystems) and
+/// two seconds on FAT.
+const MTIME_SETTLE: Duration = Duration::from_millis(2500);
 
 impl BlobSync {
     fn new(dir: PathBuf) -> BlobSync {
@@ -71,7 +81,8 @@ impl BlobSync {
         }
     }
 
-    /// Fsyncs every blob file not yet fsynced, then the folder if there was one.
+    /// Fsyncs every blob file not yet fsynced, then the folder if there was one. Call it
+    /// only while no transaction is writing (see [`BlobSync`]).
     fn sync(&self) -> std::io::Result<()> {
         let mtime = match fs::metadata(&self.dir) {
             Ok(m) => m.modified()?,
@@ -87,33 +98,29 @@ impl BlobSync {
         if st.settled && st.listed_at_mtime == Some(mtime) {
             return Ok(());
         }
-        let mut present = HashSet::with_capacity(st.synced.len() + 8);
+        let mut present = HashMap::with_capacity(st.synced.len() + 8);
         let mut new = 0;
         for entry in fs::read_dir(&self.dir)? {
             let entry = entry?;
             let name = entry.file_name();
-            if !st.synced.contains(&name) {
-                match File::open(entry.path()) {
-                    Ok(f) => {
-                        // sled creates blobs with the process's umask; the vault's files
-                        // are its owner's alone
-                        #[cfg(unix)]
-                        {
-                            use std::os::unix::fs::PermissionsExt;
-                            f.set_permissions(fs::Permissions::from_mode(0o600))?;
-                        }
-                        f.sync_data()?
-                    }
-                    // removed by sled's blob collection since the listing
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                    Err(e) => return Err(e),
-                }
-                new += 1;
+            if let Some(&len) = st.synced.get(&name) {
+                present.insert(name, len);
+                continue;
             }
-            present.insert(name);
+            let f = match File::open(entry.path()) {
+                Ok(f) => f,
+                // removed by sled's blob collection since the listing
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            let meta = f.metadata()?;
+            make_private(&f, &meta);
+            f.sync_data()?;
+            present.insert(name, meta.len());
+            new += 1;
         }
         if new > 0 {
-            File::open(&self.dir)?.sync_all()?;
+            sync_dir(&self.dir)?;
         }
         st.synced = present;
         st.listed_at_mtime = Some(mtime);
@@ -125,6 +132,30 @@ impl BlobSync {
     fn files_synced(&self) -> u64 {
         self.state.lock().unwrap_or_else(|p| p.into_inner()).files
     }
+}
+
+/// Mode 0600 for a file sled created, where it is not already; best effort (a filesystem
+/// without modes, or a file of another owner, keeps what it has: the vault folder is 0700).
+fn make_private(f: &File, meta: &fs::Metadata) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o777 != 0o600 {
+            let _ = f.set_permissions(fs::Permissions::from_mode(0o600));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (f, meta);
+}
+
+/// Fsyncs a folder, so that the names created in it survive a power failure (Unix; other
+/// systems make a file's name durable with the file).
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 fn io(e: impl std::fmt::Display) -> StoreError {
@@ -213,9 +244,15 @@ impl SledStore {
             group_commit: true,
             syncs: AtomicU64::new(0),
             blobs: BlobSync::new(db_path.join(BLOB_DIR)),
+            writing: RwLock::new(()),
             dir: dir.to_path_buf(),
             _lock: lock,
         };
+        // Blobs an earlier process wrote but did not sync (it stopped mid-commit) are in the
+        // log sled just recovered, which the next sync makes durable: sync them first. And
+        // the database folder, which holds the blob folder's name.
+        store.blobs.sync().map_err(io)?;
+        sync_dir(&db_path).map_err(io)?;
         Ok(store)
     }
 
@@ -250,11 +287,13 @@ impl SledStore {
     /// cache and the file's size (the metadata needed to read the data back).
     fn sync_now(&self) -> Result<(), StoreError> {
         self.syncs.fetch_add(1, Ordering::Relaxed);
-        // Blobs first, so that the log that names them is made durable after them; and
-        // again after sled's flush, for any it wrote while flushing (a cheap check).
-        self.blobs.sync().map_err(io)?;
+        // Blobs first, so that the log that names them is made durable after them; listed
+        // while no transaction is writing one.
+        {
+            let _no_writes = self.writing.write().unwrap_or_else(|p| p.into_inner());
+            self.blobs.sync().map_err(io)?;
+        }
         self.db.flush().map_err(sled_err)?;
-        self.blobs.sync().map_err(io)?;
         self.data_file.sync_data().map_err(io)
     }
 
@@ -275,6 +314,7 @@ impl SledStore {
     }
 
     fn apply(&self, writes: &WriteSet, audit: Option<&AuditBuilder<'_>>) -> Result<(), StoreError> {
+        let writing = self.writing.read().unwrap_or_else(|p| p.into_inner());
         let refs: Vec<&sled::Tree> = self.trees.iter().collect();
         let result = refs[..].transaction(|txs| {
             for (tree, key, previous) in &writes.unchanged {
@@ -326,6 +366,7 @@ impl SledStore {
             Err(TransactionError::Abort(e)) => return Err(e),
             Err(TransactionError::Storage(e)) => return Err(sled_err(e)),
         }
+        drop(writing); // before the sync, which waits for every writer
         self.make_durable()
     }
 }
@@ -411,6 +452,7 @@ impl Store for SledStore {
                 Some(b) => <[u8; 8]>::try_from(b).ok().map(u64::from_be_bytes),
             }
         };
+        let writing = self.writing.read().unwrap_or_else(|p| p.into_inner());
         let before = self
             .tree(tree)
             .fetch_and_update(key, |old| match parse(old) {
@@ -419,6 +461,7 @@ impl Store for SledStore {
                 None => old.map(<[u8]>::to_vec),
             })
             .map_err(sled_err)?;
+        drop(writing);
         let before = parse(before.as_deref()).ok_or_else(|| {
             StoreError::Corrupt(format!("a counter in {} is not 8 bytes", tree.name()))
         })?;
@@ -461,7 +504,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(dir.path(), 1 << 20).unwrap();
         let blob_dir = dir.path().join(DB_DIR).join(BLOB_DIR);
-        let files = |d: &Path| -> HashSet<OsString> {
+        let files = |d: &Path| -> std::collections::HashSet<OsString> {
             fs::read_dir(d)
                 .map(|r| r.map(|e| e.unwrap().file_name()).collect())
                 .unwrap_or_default()
@@ -479,7 +522,7 @@ mod tests {
         assert!(!present.is_empty(), "sled wrote the large value as a blob");
         assert!(store.blob_files_synced() >= present.len() as u64);
         let st = store.blobs.state.lock().unwrap();
-        assert!(present.iter().all(|f| st.synced.contains(f)));
+        assert!(present.iter().all(|f| st.synced.contains_key(f)));
         drop(st);
         #[cfg(unix)]
         for f in &present {
@@ -522,8 +565,8 @@ mod tests {
         assert_eq!(blobs.files_synced(), 51);
     }
 
-    /// On a kernel whose file times tick coarsely, a file created in the same tick as the
-    /// last listing leaves the folder's time unchanged. A listing that came within
+    /// On a filesystem whose file times tick coarsely, a file created in the same tick as
+    /// the last listing leaves the folder's time unchanged. A listing that came within
     /// `MTIME_SETTLE` of that time is therefore repeated; only one that came well after it
     /// lets an unchanged time skip the listing. (Simulated times: this machine's kernel
     /// gives fine-grained times once they have been read.)
@@ -533,37 +576,66 @@ mod tests {
         let d = dir.path().join("blobs");
         fs::create_dir(&d).unwrap();
         let blobs = BlobSync::new(d.clone());
-        let tick = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        // a filesystem with whole-second times: every file time is on the second
+        let second = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let at = |ms: u64| second + Duration::from_millis(ms);
         fs::write(d.join("a"), b"x").unwrap();
-        blobs
-            .sync_seen(tick, tick + Duration::from_millis(1))
-            .unwrap();
+        blobs.sync_seen(second, at(500)).unwrap();
         assert_eq!(blobs.files_synced(), 1);
-        // same folder time, listed too soon after it to be sure: listed again
+        // created at .700 of the same second: the folder's time is unchanged
         fs::write(d.join("b"), b"x").unwrap();
-        blobs
-            .sync_seen(tick, tick + Duration::from_millis(2))
-            .unwrap();
-        assert_eq!(blobs.files_synced(), 2);
+        blobs.sync_seen(second, at(1900)).unwrap();
+        assert_eq!(blobs.files_synced(), 2, "listed again: too soon to be sure");
         // a listing well after the folder's time settles it: the next is skipped
-        blobs
-            .sync_seen(tick, tick + Duration::from_secs(1))
-            .unwrap();
+        blobs.sync_seen(second, at(2600)).unwrap();
         assert!(blobs.state.lock().unwrap().settled);
         fs::write(d.join("c"), b"x").unwrap();
-        blobs
-            .sync_seen(tick, tick + Duration::from_secs(2))
-            .unwrap();
+        blobs.sync_seen(second, at(2700)).unwrap();
         assert_eq!(
             blobs.files_synced(),
             2,
             "an unchanged, settled folder is not listed"
         );
-        // a later file changes the folder's time
-        blobs
-            .sync_seen(tick + Duration::from_secs(2), tick + Duration::from_secs(3))
-            .unwrap();
+        // (a file created after a settled listing has a later time, even in whole seconds)
+        blobs.sync_seen(at(2000), at(2800)).unwrap();
         assert_eq!(blobs.files_synced(), 3);
+    }
+
+    /// sled writes a blob inside a transaction, in several writes, on the transaction's
+    /// thread. A sync that starts while one is half-written waits for the transaction, so
+    /// it fsyncs the whole file, never half of it (here a writer holds the store's write
+    /// lock, as `apply` does, across a pause between its two writes).
+    #[test]
+    fn a_sync_waits_for_a_blob_being_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(SledStore::open(dir.path(), 1 << 20).unwrap());
+        let blob_dir = dir.path().join(DB_DIR).join(BLOB_DIR);
+        fs::create_dir_all(&blob_dir).unwrap();
+        let (started_tx, started) = std::sync::mpsc::channel();
+        let writer = {
+            let store = store.clone();
+            let path = blob_dir.join("424242");
+            std::thread::spawn(move || {
+                let _tx = store.writing.read().unwrap();
+                use std::io::Write;
+                let mut f = File::create(&path).unwrap();
+                f.write_all(&[1; 5]).unwrap();
+                started_tx.send(()).unwrap();
+                std::thread::sleep(Duration::from_millis(300));
+                f.write_all(&[2; 100_000]).unwrap();
+            })
+        };
+        started.recv().unwrap();
+        let mut w = WriteSet::new();
+        w.put(Tree::Meta, b"k".to_vec(), vec![0; 10]);
+        store.commit_unaudited(&w).unwrap(); // its sync lists the blobs
+        writer.join().unwrap();
+        let st = store.blobs.state.lock().unwrap();
+        assert_eq!(
+            st.synced.get(std::ffi::OsStr::new("424242")),
+            Some(&100_005),
+            "the whole blob was fsynced"
+        );
     }
 
     /// Another holder of the vault's own LOCK file is another process (or store) using the
