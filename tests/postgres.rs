@@ -333,6 +333,22 @@ fn store_primitives_agree(f: &Fixture) {
     assert_eq!(visited(&s, Some(&s), usize::MAX), vec![]);
     let from_s: Vec<_> = all.iter().filter(|(k, _)| *k >= s).cloned().collect();
     assert_eq!(visited(&s, None, usize::MAX), from_s);
+    // a bounded visit longer than one page of the PostgreSQL store (1,000 rows), ending
+    // inside the next page: every key once, in order, none past the end
+    let mut w = WriteSet::new();
+    let many: Vec<Vec<u8>> = (0..2500u32)
+        .map(|i| [&[0xfcu8][..], &i.to_be_bytes()].concat())
+        .collect();
+    for k in &many {
+        w.put(Tree::Index, k.clone(), k[1..].to_vec());
+    }
+    store.commit_unaudited(&w).unwrap();
+    let got = visited(&many[3], Some(&many[2203]), usize::MAX);
+    let want: Vec<_> = many[3..2203]
+        .iter()
+        .map(|k| (k.clone(), k[1..].to_vec()))
+        .collect();
+    assert!(got == want, "2,200 keys over three pages");
     // the counter behind case numbers
     assert_eq!(store.reserve(Tree::Meta, b"pv-test-counter", 3).unwrap(), 0);
     assert_eq!(store.reserve(Tree::Meta, b"pv-test-counter", 1).unwrap(), 3);
