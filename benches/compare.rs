@@ -987,6 +987,22 @@ impl VaultSys {
     }
 }
 
+/// The analyst's redacted export, streamed as CSV into a sink (encoded and hashed for the
+/// manifest, as the CLI does, but not stored): rows and time taken.
+fn analyst_export(ana: &Session<'_>) -> (usize, Duration) {
+    let start = Instant::now();
+    let manifest = ana
+        .export_to(
+            Profile::Redacted,
+            Filters::default(),
+            None,
+            ExportFormat::Csv { bom: false },
+            &mut std::io::sink(),
+        )
+        .expect("export");
+    (manifest.count, start.elapsed())
+}
+
 /// The vault's `System`: borrows the open vault and its two sessions.
 struct VaultRun<'a, 'v> {
     sys: &'a mut VaultSys,
@@ -1062,22 +1078,8 @@ impl System for VaultRun<'_, '_> {
         true
     }
 
-    /// The analyst's redacted export, streamed as CSV into a sink (encoded and hashed for
-    /// the manifest, as the CLI does, but not stored).
     fn export(&mut self) -> (usize, Duration) {
-        let start = Instant::now();
-        let manifest = self
-            .ana
-            .export_to(
-                Profile::Redacted,
-                Filters::default(),
-                None,
-                ExportFormat::Csv { bom: false },
-                &mut std::io::sink(),
-            )
-            .expect("export");
-        let took = start.elapsed();
-        (manifest.count, took)
+        analyst_export(&self.ana)
     }
 
     fn verify(&mut self, _hint: u64) -> Option<(u64, Duration)> {
@@ -2252,28 +2254,18 @@ fn run_export_only(dir: &Path, args: &Args) {
         reset_peak_rss();
         let base_kib = status_kib("VmRSS:");
         let cpu = cpu_secs();
-        let start = Instant::now();
-        let manifest = ana
-            .export_to(
-                Profile::Redacted,
-                Filters::default(),
-                None,
-                ExportFormat::Csv { bom: false },
-                &mut std::io::sink(),
-            )
-            .expect("export");
-        let vault_took = start.elapsed();
+        let (count, vault_took) = analyst_export(&ana);
         let vault_cpu = cpu_secs() - cpu;
         let peak_kib = status_kib("VmHWM:");
         let (a, d) = (
             n as f64 / took.as_secs_f64(),
-            manifest.count as f64 / vault_took.as_secs_f64(),
+            count as f64 / vault_took.as_secs_f64(),
         );
         println!(
             "round {round}: (a) {n} in {:.2} s ({:.1}k/s, cpu {sled_cpu:.2} s) | (d) {} in {:.2} s ({:.1}k/s, cpu {vault_cpu:.2} s, RSS {} → peak {} MiB) | {:.2}×",
             took.as_secs_f64(),
             a / 1e3,
-            manifest.count,
+            count,
             vault_took.as_secs_f64(),
             d / 1e3,
             base_kib / 1024,
