@@ -244,7 +244,7 @@ impl Model {
                     self.audit_pos + i as u64
                 ));
             }
-            for key in index_keys(e) {
+            for key in audit::index_keys(e) {
                 if store
                     .get(Tree::AuditIndex, &key)
                     .map_err(|e| e.to_string())?
@@ -374,16 +374,6 @@ impl Model {
 }
 
 /// The audit-index keys of an entry (as `src/audit/mod.rs` writes them).
-fn index_keys(e: &Entry) -> Vec<Vec<u8>> {
-    let mut keys: Vec<Vec<u8>> = e
-        .targets
-        .iter()
-        .map(|t| [&[b'r'][..], &t.0, &e.seq.to_be_bytes()].concat())
-        .collect();
-    keys.push([&[b'a'][..], e.actor.as_bytes(), &[0], &e.seq.to_be_bytes()].concat());
-    keys
-}
-
 fn keys_of(store: &dyn Store, tree: Tree) -> Result<HashSet<RecordId>, String> {
     store
         .scan_prefix(tree, b"")
@@ -654,8 +644,8 @@ fn check_index(dir: &Path) -> Result<(), String> {
     let entries = audit::read_entries(store.as_ref(), 0, usize::MAX).map_err(|e| e.to_string())?;
     let mut expected = 0usize;
     for r in &entries {
-        let distinct: HashSet<&RecordId> = r.entry.targets.iter().collect();
-        expected += distinct.len() + 1;
+        let distinct: HashSet<Vec<u8>> = audit::index_keys(&r.entry).into_iter().collect();
+        expected += distinct.len();
     }
     let mut actual = 0usize;
     store

@@ -273,6 +273,17 @@ fn index_entries(entry: &Entry, seq: u64) -> Vec<(Vec<u8>, Vec<u8>)> {
     keys
 }
 
+/// The audit-index keys a committed entry has (`entry.seq` is its place in the log): one
+/// per record it names, or one per bucket when it names more than 256 records
+/// (`BULK_TARGETS`), and one for its actor. For integrity checks of a vault: an entry in the log
+/// without all of them was not committed atomically.
+pub fn index_keys(entry: &Entry) -> Vec<Vec<u8>> {
+    index_entries(entry, entry.seq)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect()
+}
+
 /// Appends `entry` (its `seq` is assigned here) together with `writes`, atomically and
 /// durably, with its index entries and, when due, a signed checkpoint. On any failure
 /// nothing is written and no proof is returned: the caller must not return plaintext.
