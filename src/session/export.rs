@@ -661,12 +661,16 @@ struct IdPositions<'a> {
 }
 
 impl<'a> IdPositions<'a> {
+    /// An id's first two bytes, the index into `starts`.
+    fn prefix(id: &RecordId) -> usize {
+        usize::from(u16::from_be_bytes([id.0[0], id.0[1]]))
+    }
+
     fn new(ids: &'a [RecordId]) -> Self {
-        let prefix = |id: &RecordId| usize::from(u16::from_be_bytes([id.0[0], id.0[1]]));
         let mut starts = Vec::with_capacity(1 << 16 | 1);
         let mut at = 0;
         for p in 0..=1usize << 16 {
-            while at < ids.len() && prefix(&ids[at]) < p {
+            while at < ids.len() && Self::prefix(&ids[at]) < p {
                 at += 1;
             }
             starts.push(at);
@@ -676,7 +680,7 @@ impl<'a> IdPositions<'a> {
 
     /// The position of `id`, if it is in the list.
     fn find(&self, id: &RecordId) -> Option<usize> {
-        let p = usize::from(u16::from_be_bytes([id.0[0], id.0[1]]));
+        let p = Self::prefix(id);
         let (lo, hi) = (self.starts[p], self.starts[p + 1]);
         self.ids[lo..hi].binary_search(id).ok().map(|i| lo + i)
     }
