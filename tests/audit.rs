@@ -339,3 +339,95 @@ fn stored_checkpoints_are_made_automatically_and_checked() {
         VerifyError::Signature { size: cp.size }
     );
 }
+
+/// A log with a long entry, stored in parts: an import of 300 petitioners with a case each
+/// names 600 records (~10 KB). Returns the fixture, the entry's seq and its part keys.
+fn with_long_entry() -> (Fixture, u64, Vec<Vec<u8>>) {
+    use petition_vault::import::{self, Format};
+    use petition_vault::model::synth::{self, Synth};
+    let f = fixture();
+    {
+        let reg = unlock(&f, "reg");
+        let recs = Synth::new(11).records(300);
+        let csv = synth::import_csv(recs.iter().map(|(p, c)| (p, c)));
+        let parsed = import::parse(&csv, Format::Csv, None).unwrap();
+        let report = reg.import(parsed, false, 1000, &mut |_, _| {}).unwrap();
+        assert!(report.rejected.is_empty());
+        reg.add_petitioner(&new_petitioner(&PEOPLE[0])).unwrap(); // an entry after it
+    }
+    let store = f.vault.store();
+    let mut parts = Vec::new();
+    store
+        .visit(Tree::Audit, b"", &mut |k, v| {
+            assert!(v.len() <= petition_vault::audit::ENTRY_PART);
+            if k.len() == 16 {
+                parts.push(k.to_vec());
+            }
+            true
+        })
+        .unwrap();
+    assert!(parts.len() >= 3, "the import entry is in parts");
+    let seq = u64::from_be_bytes(parts[0][..8].try_into().unwrap());
+    assert!(parts.iter().all(|k| k[..8] == seq.to_be_bytes()));
+    (f, seq, parts)
+}
+
+#[test]
+fn a_long_entry_stored_in_parts_verifies_and_each_attack_on_its_parts_is_named() {
+    let (f, seq, _) = with_long_entry();
+    assert_eq!(verify(&f, &[]).unwrap().entries, len(&f));
+
+    type Attack = fn(&Arc<dyn Store>, &[Vec<u8>]);
+    let attacks: [(&str, Attack, fn(u64) -> VerifyError); 5] = [
+        (
+            "a byte flipped in a middle part",
+            |s, parts| {
+                let mut v = s.get(Tree::Audit, &parts[1]).unwrap().unwrap();
+                v[100] ^= 1;
+                put_raw(s, Tree::Audit, parts[1].clone(), Some(v));
+            },
+            |seq| VerifyError::Hash { seq },
+        ),
+        (
+            "a middle part deleted",
+            |s, parts| put_raw(s, Tree::Audit, parts[1].clone(), None),
+            |seq| VerifyError::Undecodable { seq },
+        ),
+        (
+            "a part's bytes under another part's key",
+            |s, parts| {
+                let v = s.get(Tree::Audit, &parts[2]).unwrap().unwrap();
+                put_raw(s, Tree::Audit, parts[1].clone(), Some(v));
+            },
+            |seq| VerifyError::Hash { seq },
+        ),
+        (
+            "the last part cut short",
+            |s, parts| {
+                let last = parts.last().unwrap();
+                let mut v = s.get(Tree::Audit, last).unwrap().unwrap();
+                v.truncate(v.len() / 2);
+                put_raw(s, Tree::Audit, last.clone(), Some(v));
+            },
+            |seq| VerifyError::Hash { seq },
+        ),
+        (
+            "every part deleted",
+            |s, parts| {
+                for k in parts {
+                    put_raw(s, Tree::Audit, k.clone(), None);
+                }
+            },
+            |seq| VerifyError::Gap {
+                seq,
+                found: seq + 1,
+            },
+        ),
+    ];
+    for (what, attack, expected) in attacks {
+        let (f, seq, parts) = with_long_entry();
+        attack(&f.vault.store(), &parts);
+        assert_eq!(verify(&f, &[]).unwrap_err(), expected(seq), "{what}");
+    }
+    assert!(seq > 0);
+}
