@@ -378,7 +378,8 @@ fn a_long_entry_stored_in_parts_verifies_and_each_attack_on_its_parts_is_named()
     assert_eq!(verify(&f, &[]).unwrap().entries, len(&f));
 
     type Attack = fn(&Arc<dyn Store>, &[Vec<u8>]);
-    let attacks: [(&str, Attack, fn(u64) -> VerifyError); 5] = [
+    type Named = fn(u64) -> VerifyError;
+    let attacks: [(&str, Attack, Named); 5] = [
         (
             "a byte flipped in a middle part",
             |s, parts| {
