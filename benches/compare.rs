@@ -24,7 +24,6 @@
 
 use aes_gcm::aead::AeadInOut;
 use aes_gcm::{Aes256Gcm, KeyInit};
-use petition_vault::audit::ENTRY_PART;
 use petition_vault::export::{Filters, Format as ExportFormat, Profile};
 use petition_vault::import::{self, Format};
 use petition_vault::index::Query;
@@ -1176,16 +1175,12 @@ fn tree_stats(store: &dyn petition_vault::store::Store, tree: StoreTree) -> (usi
     (n, kb, vb)
 }
 
-/// The newest audit entry's stored size (all its parts, when it is stored in parts).
+/// The newest audit entry's stored size.
 fn last_entry_len(store: &dyn petition_vault::store::Store) -> usize {
-    let (mut last, mut seq) = (0, Vec::new());
+    let mut last = 0;
     store
-        .visit(StoreTree::Audit, b"", &mut |k, v| {
-            if k[..8] == seq[..] {
-                last += v.len();
-            } else {
-                (last, seq) = (v.len(), k[..8].to_vec());
-            }
+        .visit(StoreTree::Audit, b"", &mut |_, v| {
+            last = v.len();
             true
         })
         .expect("probe scan");
@@ -1349,21 +1344,7 @@ impl ShapedSled {
     ) {
         self.seq += 1;
         let seq = self.seq.to_be_bytes();
-        // stored as the vault stores it: whole, or in parts under `seq | index | count`
         let entry = self.bytes(entry);
-        let parts: Vec<Kv> = if entry.len() <= ENTRY_PART {
-            vec![(seq.to_vec(), entry)]
-        } else {
-            let count = entry.len().div_ceil(ENTRY_PART) as u32;
-            entry
-                .chunks(ENTRY_PART)
-                .zip(0u32..)
-                .map(|(part, i)| {
-                    let key = [&seq[..], &i.to_be_bytes(), &count.to_be_bytes()].concat();
-                    (key, part.to_vec())
-                })
-                .collect()
-        };
         let head = self.bytes(self.shape.head);
         let ai_keys: Vec<Kv> = (0..ai)
             .map(|_| (self.bytes(self.shape.ai_key), self.bytes(ai_val)))
@@ -1384,9 +1365,7 @@ impl ShapedSled {
                         tx.insert(k.as_slice(), v.as_slice())?;
                     }
                     black_box(tm.get(b"audit_head")?);
-                    for (k, v) in &parts {
-                        ta.insert(k.as_slice(), v.as_slice())?;
-                    }
+                    ta.insert(&seq[..], entry.as_slice())?;
                     tm.insert(&b"audit_head"[..], head.as_slice())?;
                     for (k, v) in &ai_keys {
                         tai.insert(k.as_slice(), v.as_slice())?;
@@ -1509,10 +1488,7 @@ impl System for ShapedSled {
             n += 1;
         }
         let ids = self.plain.trees[P].len() + n;
-        // 256 buckets, each in parts of at most ENTRY_PART bytes
-        let bucket = 16 * ids / 256;
-        let parts = bucket.div_ceil(ENTRY_PART).max(1);
-        self.commit(&[], &[], 16 * ids, (256 * parts, bucket / parts));
+        self.commit(&[], &[], 16 * ids, (256, 16 * ids / 256));
         (n, start.elapsed())
     }
 

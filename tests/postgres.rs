@@ -723,7 +723,8 @@ fn add_registrars(f: &BackendFixture, n: u32) {
 fn assert_consistent(f: &BackendFixture) {
     let store = f.vault.store();
     let report = f.vault.verify_audit(Some(&f.audit_key), &[]).unwrap();
-    let rows = audit::read_entries(store.as_ref(), 0, usize::MAX)
+    let rows = store
+        .range(Tree::Audit, &[], &[0xff; 9], usize::MAX)
         .unwrap()
         .len() as u64;
     assert_eq!(report.entries, rows);

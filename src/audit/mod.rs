@@ -16,15 +16,11 @@ mod bundle;
 mod checkpoint;
 mod entry;
 pub mod report;
-mod stored;
 mod verify;
 
 pub use bundle::{Bundle, read_bundle, write_bundle};
 pub use checkpoint::Checkpoint;
 pub use entry::{Entry, Outcome, RecordedEntry};
-/// The largest value the log stores: longer entries are kept in parts of this size.
-pub use stored::PART as ENTRY_PART;
-pub(crate) use stored::{Stored, get_stored, visit_stored};
 pub use verify::{VerifyError, VerifyReport, verify_bundle, verify_log};
 
 use crate::crypto::{self, DerivedKey};
@@ -216,36 +212,22 @@ pub(crate) struct Signer<'a> {
 pub(crate) const CHECKPOINT_PREFIX: &[u8] = b"checkpoint/";
 
 /// An entry naming more records than this (an import batch, an export, a long case list)
-/// is indexed in buckets instead of once per record: one bucket per first byte of the
-/// record ids it names, whose value is those ids, sorted, in parts of at most 256 ids
-/// (`b | first byte | seq | part`, the part a 4-byte big-endian number; see
-/// [`stored::PART`] for why values stay small). A query by record scans its bucket prefix
-/// — a few small values per bulk entry — and looks the id up there. One key per exported record made a 100k-record export commit 200k keys in one
+/// is indexed in buckets instead of once per record: one key per first byte of the record
+/// ids it names, `b | first byte | seq`, whose value is those ids, sorted. A query by
+/// record scans its bucket prefix — one small value per bulk entry — and looks the id up
+/// there. One key per exported record made a 100k-record export commit 200k keys in one
 /// transaction (2.2 s, ~590 MB resident); one per imported record made the audit index a
 /// fifth of an import batch's keys (2,001 of ~10,000), against at most 257 in buckets.
 /// Entries written under an earlier limit keep their keys; queries read both kinds.
 pub(crate) const BULK_TARGETS: usize = 256;
 const BULK_PREFIX: u8 = b'b';
 
-/// Ids per part of a bucket: a part is at most [`stored::PART`] bytes.
-const BUCKET_PART_IDS: usize = stored::PART / 16;
-
-fn bulk_bucket_key(first: u8, seq: u64, part: u32) -> Vec<u8> {
-    let mut k = Vec::with_capacity(14);
+fn bulk_bucket_key(first: u8, seq: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(10);
     k.push(BULK_PREFIX);
     k.push(first);
     k.extend_from_slice(&seq.to_be_bytes());
-    k.extend_from_slice(&part.to_be_bytes());
     k
-}
-
-/// The entry a bucket key belongs to: `b | first byte | seq`, then the part number (keys
-/// written before parts end at the seq).
-fn bulk_bucket_seq(key: &[u8]) -> Option<u64> {
-    match key.len() {
-        10 | 14 => Some(u64::from_be_bytes(key[2..10].try_into().ok()?)),
-        _ => None,
-    }
 }
 
 /// Whether `ids` (16-byte ids, concatenated, sorted) contains `id`.
@@ -270,10 +252,8 @@ fn index_entries(entry: &Entry, seq: u64) -> Vec<(Vec<u8>, Vec<u8>)> {
         ids.sort_unstable();
         ids.dedup();
         for bucket in ids.chunk_by(|a, b| a[0] == b[0]) {
-            for (ids, part) in bucket.chunks(BUCKET_PART_IDS).zip(0u32..) {
-                let value: Vec<u8> = ids.iter().flat_map(|id| id.iter().copied()).collect();
-                keys.push((bulk_bucket_key(bucket[0][0], seq, part), value));
-            }
+            let value: Vec<u8> = bucket.iter().flat_map(|id| id.iter().copied()).collect();
+            keys.push((bulk_bucket_key(bucket[0][0], seq), value));
         }
     } else {
         for t in &entry.targets {
@@ -294,7 +274,7 @@ fn index_entries(entry: &Entry, seq: u64) -> Vec<(Vec<u8>, Vec<u8>)> {
 }
 
 /// The audit-index keys a committed entry has (`entry.seq` is its place in the log): one
-/// per record it names, or one per bucket part when it names more than 256 records
+/// per record it names, or one per bucket when it names more than 256 records
 /// (`BULK_TARGETS`), and one for its actor. For integrity checks of a vault: an entry in the log
 /// without all of them was not committed atomically.
 pub fn index_keys(entry: &Entry) -> Vec<Vec<u8>> {
@@ -360,15 +340,9 @@ pub(crate) fn commit(
             mac,
         };
         *out.borrow_mut() = (seq, checkpoint);
-        // A long entry in parts (see `stored`): the first is the append, the rest go with it.
-        let mut pairs = stored::stored_pairs(seq, recorded.encode()).into_iter();
-        let (key, entry) = pairs
-            .next()
-            .expect("an entry is stored under one key at least");
-        extra.extend(pairs.map(|(k, v)| (Tree::Audit, k, v)));
         Ok(AuditAppend {
-            key,
-            entry,
+            key: seq.to_be_bytes().to_vec(),
+            entry: recorded.encode(),
             head: postcard::to_stdvec(&new_head).expect("head serialises"),
             extra,
         })
@@ -383,9 +357,13 @@ pub fn log_len(store: &dyn Store) -> Result<u64, StoreError> {
     Ok(Head::read(store)?.next_seq)
 }
 
-fn decode_entry(seq: u64, value: &[u8]) -> Result<RecordedEntry, StoreError> {
-    RecordedEntry::decode(value)
-        .ok_or_else(|| StoreError::Corrupt(format!("audit entry {seq} does not decode")))
+fn decode_entry(key: &[u8], value: &[u8]) -> Result<RecordedEntry, StoreError> {
+    RecordedEntry::decode(value).ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "audit entry at key {} does not decode",
+            hex::encode(key)
+        ))
+    })
 }
 
 /// Reads entries `[from, from + limit)` in order.
@@ -394,47 +372,16 @@ pub fn read_entries(
     from: u64,
     limit: usize,
 ) -> Result<Vec<RecordedEntry>, StoreError> {
-    let mut out = Vec::new();
-    if limit == 0 {
-        return Ok(out);
-    }
-    let mut failed = None;
-    visit_stored(store, from, None, &mut |s| {
-        let decoded = match s {
-            Stored::Entry(seq, bytes) => decode_entry(seq, bytes),
-            Stored::BadKey(key) => Err(bad_key(key)),
-        };
-        match decoded {
-            Ok(e) => out.push(e),
-            Err(e) => failed = Some(e),
-        }
-        failed.is_none() && out.len() < limit
-    })?;
-    failed.map_or(Ok(out), Err)
-}
-
-fn bad_key(key: &[u8]) -> StoreError {
-    StoreError::Corrupt(format!(
-        "the audit log has a malformed key {}",
-        hex::encode(key)
-    ))
-}
-
-/// The stored bytes of every entry from `from` on, in order, as a bundle carries them.
-pub(crate) fn stored_entries(store: &dyn Store, from: u64) -> Result<Vec<Vec<u8>>, StoreError> {
-    let mut out = Vec::new();
-    let mut failed = None;
-    visit_stored(store, from, None, &mut |s| match s {
-        Stored::Entry(_, bytes) => {
-            out.push(bytes.to_vec());
-            true
-        }
-        Stored::BadKey(key) => {
-            failed = Some(bad_key(key));
-            false
-        }
-    })?;
-    failed.map_or(Ok(out), Err)
+    store
+        .range(
+            Tree::Audit,
+            &from.to_be_bytes(),
+            &u64::MAX.to_be_bytes(),
+            limit,
+        )?
+        .into_iter()
+        .map(|(k, v)| decode_entry(&k, &v))
+        .collect()
 }
 
 /// The checkpoints kept inside the vault, oldest first.
@@ -509,7 +456,7 @@ pub fn query(store: &dyn Store, q: &AuditQuery) -> Result<Vec<RecordedEntry>, St
                     bucket
                         .iter()
                         .filter(|(_, ids)| sorted_ids_contain(ids, &r.0))
-                        .filter_map(|(k, _)| bulk_bucket_seq(k)),
+                        .filter_map(|(k, _)| seq_of(k)),
                 );
                 if seqs.len() > before {
                     seqs.sort_unstable();
@@ -517,10 +464,10 @@ pub fn query(store: &dyn Store, q: &AuditQuery) -> Result<Vec<RecordedEntry>, St
                 }
             }
             for seq in seqs.into_iter().rev() {
-                let Some(v) = get_stored(store, seq)? else {
+                let Some(v) = store.get(Tree::Audit, &seq.to_be_bytes())? else {
                     continue;
                 };
-                let e = decode_entry(seq, &v)?;
+                let e = decode_entry(&seq.to_be_bytes(), &v)?;
                 if q.matches(&e.entry) {
                     out.push(e);
                     if out.len() >= limit {
@@ -537,28 +484,14 @@ pub fn query(store: &dyn Store, q: &AuditQuery) -> Result<Vec<RecordedEntry>, St
                 if batch.is_empty() {
                     break;
                 }
-                // The parts of a long entry come last to first: the entry is read whole
-                // at the first of them seen, and the others skipped.
-                let mut last = None;
                 for (k, v) in &batch {
-                    let seq = k
-                        .get(..8)
-                        .and_then(|s| s.try_into().ok())
-                        .map(u64::from_be_bytes)
-                        .ok_or_else(|| bad_key(k))?;
-                    if last.replace(seq) == Some(seq) {
-                        continue;
-                    }
-                    let e = match k.len() {
-                        8 => decode_entry(seq, v)?,
-                        _ => decode_entry(seq, &get_stored(store, seq)?.unwrap_or_default())?,
-                    };
+                    let e = decode_entry(k, v)?;
                     if q.since_ms.is_some_and(|t| e.entry.time_ms < t - 60_000) {
                         // Entries are in time order, give or take clock steps: stop a minute
                         // past `since`.
                         break 'outer;
                     }
-                    end = seq;
+                    end = e.entry.seq;
                     if q.matches(&e.entry) {
                         out.push(e);
                         if out.len() >= limit {
@@ -651,8 +584,7 @@ mod tests {
         assert!(firsts.len() > 200, "ids spread over the buckets");
         let mut listed = 0;
         for (k, v) in &bulk_keys {
-            assert_eq!(bulk_bucket_seq(k), Some(1));
-            assert_eq!(k[10..], 0u32.to_be_bytes(), "one part per bucket");
+            assert_eq!(k[2..], 1u64.to_be_bytes());
             assert!(v.chunks_exact(16).all(|id| id[0] == k[1]));
             assert!(v.chunks_exact(16).is_sorted());
             listed += v.len() / 16;
@@ -696,70 +628,5 @@ mod tests {
             ..AuditQuery::default()
         };
         assert_eq!(query(&store, &q).unwrap().len(), 1);
-    }
-
-    #[test]
-    fn a_long_entry_and_its_buckets_are_stored_in_parts_and_read_whole() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path(), 8 << 20).unwrap();
-        let k0 = AuditKey::new(DerivedKey::from_bytes([7; 32]), [0; 32], [0; 16]);
-        let mut w = WriteSet::new();
-        genesis_writes(&k0, &mut w);
-        store.commit_unaudited(&w).unwrap();
-        // 3,000 ids, 700 of them in one bucket (first byte 0x42): a 48 KB entry, and a
-        // bucket of three parts.
-        let long: Vec<RecordId> = (0..3000u32)
-            .map(|n| {
-                let mut r = id(n);
-                if n % 3000 < 700 {
-                    r.0[0] = 0x42;
-                }
-                r
-            })
-            .collect();
-        let none = WriteSet::new();
-        commit(&store, &none, &entry("small", vec![id(1)]), None).unwrap(); // seq 0
-        commit(&store, &none, &entry("long", long.clone()), None).unwrap(); // seq 1
-        commit(&store, &none, &entry("small", vec![id(2)]), None).unwrap(); // seq 2
-
-        let audit_keys = store.scan_prefix(Tree::Audit, b"").unwrap();
-        assert!(audit_keys.len() > 10, "the long entry is in parts");
-        for tree in [Tree::Audit, Tree::AuditIndex] {
-            for (_, v) in store.scan_prefix(tree, b"").unwrap() {
-                assert!(v.len() <= ENTRY_PART, "a stored value of {} bytes", v.len());
-            }
-        }
-        let parts_0x42 = store.scan_prefix(Tree::AuditIndex, &[b'b', 0x42]).unwrap();
-        assert_eq!(parts_0x42.len(), 3);
-
-        // Read back whole, by every reader.
-        let all = read_entries(&store, 0, usize::MAX).unwrap();
-        assert_eq!(
-            all.iter().map(|e| e.entry.seq).collect::<Vec<_>>(),
-            [0, 1, 2]
-        );
-        assert_eq!(all[1].entry.targets, long);
-        assert_eq!(read_entries(&store, 1, 1).unwrap()[0].entry.targets, long);
-        let newest_first = query(&store, &AuditQuery::default()).unwrap();
-        assert_eq!(newest_first, all);
-        let mut in_0x42: Vec<RecordId> = long.iter().copied().filter(|r| r.0[0] == 0x42).collect();
-        in_0x42.sort();
-        for r in [in_0x42[0], in_0x42[300], in_0x42[699], long[2999]] {
-            let q = AuditQuery {
-                record: Some(r),
-                ..AuditQuery::default()
-            };
-            let found: Vec<u64> = query(&store, &q)
-                .unwrap()
-                .iter()
-                .map(|e| e.entry.seq)
-                .collect();
-            assert_eq!(found, [1]);
-        }
-        let report = verify_log(&store, &[0; 16], &[0; 32], Some(&k0), &[]).unwrap();
-        assert_eq!(report.entries, 3);
-        let stored = stored_entries(&store, 0).unwrap();
-        assert_eq!(stored.len(), 3);
-        assert_eq!(RecordedEntry::decode(&stored[1]).unwrap(), all[1]);
     }
 }

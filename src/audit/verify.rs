@@ -2,8 +2,8 @@
 //! the signed checkpoints, and name the first bad entry.
 
 use super::entry::RawEntry;
-use super::{AuditKey, Checkpoint, GENESIS_HASH, Head, Stored, chain_hash, entry_mac, evolve};
-use crate::store::{Store, StoreError};
+use super::{AuditKey, Checkpoint, GENESIS_HASH, Head, chain_hash, entry_mac, evolve};
+use crate::store::{Store, StoreError, Tree};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -355,11 +355,11 @@ fn verify_log_walking(
         // Something is wrong at or after `from` (or could not be read there): walk on one
         // entry at a time, which names the first bad entry and what is wrong with it.
         let mut failure = None;
-        super::visit_stored(store, from, None, &mut |stored| {
-            let step = match stored {
-                Stored::Entry(key_seq, value) => w.step(key_seq, value),
-                Stored::BadKey(_) => Err(VerifyError::Undecodable { seq: w.next }),
-            };
+        store.visit(Tree::Audit, &from.to_be_bytes(), &mut |key, value| {
+            let step = <[u8; 8]>::try_from(key)
+                .map(u64::from_be_bytes)
+                .map_err(|_| VerifyError::Undecodable { seq: w.next })
+                .and_then(|key_seq| w.step(key_seq, value));
             match step {
                 Ok(()) => true,
                 Err(e) => {
@@ -536,6 +536,7 @@ fn walk_chunk(
     mut mac_key: Option<Zeroizing<[u8; 32]>>,
     sizes: &[u64],
 ) -> Option<CleanChunk> {
+    let end_key = end.map(u64::to_be_bytes);
     let mut next = start;
     let mut prev = [0u8; 32];
     let mut first_prev = None;
@@ -543,9 +544,14 @@ fn walk_chunk(
     // the first checkpoint size an entry of this chunk can end (entry s ends size s + 1)
     let mut want = sizes.partition_point(|&s| s <= start);
     let mut clean = true;
-    let read = super::visit_stored(store, start, end, &mut |stored| {
-        let ok = matches!(stored, Stored::Entry(seq, _) if seq == next)
-            && RawEntry::parse(stored.bytes()).is_some_and(|rec| {
+    let read = store.visit(Tree::Audit, &start.to_be_bytes(), &mut |key, value| {
+        if let Some(end) = &end_key
+            && key >= &end[..]
+        {
+            return false;
+        }
+        let ok = key == next.to_be_bytes()
+            && RawEntry::parse(value).is_some_and(|rec| {
                 let linked = if next == start {
                     first_prev = Some(*rec.prev);
                     true
@@ -652,7 +658,6 @@ mod tests {
     use crate::audit::{Entry, RecordedEntry, entry_mac};
     use crate::crypto::DerivedKey;
     use crate::policy::Action;
-    use crate::store::Tree;
     use crate::store::{AUDIT_HEAD_KEY, SledStore, WriteSet};
     use ed25519_dalek::SigningKey;
 

@@ -2068,7 +2068,23 @@ impl<'v> Session<'v> {
         let e = self.entry(Action::AuditExport, Outcome::Allowed, None);
         self.commit_with(&WriteSet::new(), &e, true)?;
         let store = self.vault.store.as_ref();
-        let entries = audit::stored_entries(store, 0)?;
+        let mut entries = Vec::new();
+        let mut start = 0u64;
+        loop {
+            let batch = store.range(
+                Tree::Audit,
+                &start.to_be_bytes(),
+                &u64::MAX.to_be_bytes(),
+                4096,
+            )?;
+            let Some((last, _)) = batch.last() else { break };
+            start = u64::from_be_bytes(
+                last.as_slice()
+                    .try_into()
+                    .map_err(|_| VaultError::Corrupt("audit key"))?,
+            ) + 1;
+            entries.extend(batch.into_iter().map(|(_, v)| v));
+        }
         Ok(audit::Bundle {
             vault_id: self.vault.vault_id,
             public_key: self.vault.checkpoint_public_key,
