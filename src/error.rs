@@ -61,6 +61,9 @@ pub enum VaultError {
     /// Storage failure.
     #[error(transparent)]
     Store(StoreError),
+    /// The import file cannot be read.
+    #[error("the import file: {0}")]
+    ImportFile(#[from] crate::import::ImportError),
     /// Writing an export's output failed (after its audit entry was committed).
     #[error("the export could not be written: {0}; discard the partial output")]
     ExportWrite(std::io::Error),

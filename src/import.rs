@@ -25,6 +25,7 @@
 use crate::crypto::SecretText;
 use crate::model::{Channel, NewPetitioner};
 use std::collections::HashMap;
+use std::io::{BufRead, Read, Seek};
 
 /// The input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,152 +242,376 @@ fn header_label(name: &str, index: usize) -> String {
     }
 }
 
-/// Parses a whole file. Rows with broken encoding, missing required fields or a bad
-/// channel are rejected with their line; everything else is returned for the gate to
-/// validate (ID checksum, phone form …) and import.
+/// Parses a whole file held in memory. Rows with broken encoding, missing required fields
+/// or a bad channel are rejected with their line; everything else is returned for the gate
+/// to validate (ID checksum, phone form …) and import. For a file larger than memory, read
+/// it with [`RowReader`] instead.
 pub fn parse(
     bytes: &[u8],
     format: Format,
     encoding: Option<Encoding>,
 ) -> Result<Parsed, ImportError> {
     let encoding = encoding.unwrap_or_else(|| detect_encoding(bytes));
-    let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(bytes);
-    match format {
-        Format::Csv => parse_csv(body, encoding),
-        Format::Jsonl => Ok(parse_jsonl(body, encoding)),
+    let mut reader = RowReader::new(bytes, format, encoding)?;
+    let (mut rows, mut rejected) = (Vec::new(), Vec::new());
+    for line in reader.by_ref() {
+        match line? {
+            Ok(row) => rows.push(row),
+            Err(r) => rejected.push(r),
+        }
     }
+    Ok(Parsed {
+        encoding,
+        rows,
+        rejected,
+        unknown_columns: reader.unknown_columns,
+    })
 }
 
-fn parse_csv(body: &[u8], encoding: Encoding) -> Result<Parsed, ImportError> {
-    let mut reader = csv::ReaderBuilder::new()
+/// [`detect_encoding`] for a file read as a stream (twice when it is not UTF-8), without
+/// holding it in memory. Leaves the reader at its start.
+pub fn detect_encoding_in(mut r: impl Read + Seek) -> std::io::Result<Encoding> {
+    r.rewind()?;
+    let mut head = [0u8; 3];
+    let mut got = 0;
+    while got < 3 {
+        match r.read(&mut head[got..])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    r.rewind()?;
+    if got == 3 && head == [0xEF, 0xBB, 0xBF] {
+        return Ok(Encoding::Utf8);
+    }
+    let mut buf = vec![0u8; 1 << 16];
+    let mut carry = 0usize; // bytes of an unfinished UTF-8 sequence kept at the front
+    let utf8 = loop {
+        let n = r.read(&mut buf[carry..])?;
+        if n == 0 {
+            break carry == 0;
+        }
+        let filled = carry + n;
+        match std::str::from_utf8(&buf[..filled]) {
+            Ok(_) => carry = 0,
+            Err(e) if e.error_len().is_none() => {
+                // a sequence cut at the end of the buffer: keep it for the next read
+                let valid = e.valid_up_to();
+                buf.copy_within(valid..filled, 0);
+                carry = filled - valid;
+            }
+            Err(_) => break false,
+        }
+    };
+    if utf8 {
+        r.rewind()?;
+        return Ok(Encoding::Utf8);
+    }
+    r.rewind()?;
+    let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
+    let mut out = vec![0u8; 1 << 17];
+    let mut ok = true;
+    'read: loop {
+        let n = r.read(&mut buf)?;
+        let last = n == 0;
+        let mut src = &buf[..n];
+        loop {
+            let (result, read, _) = decoder.decode_to_utf8_without_replacement(src, &mut out, last);
+            src = &src[read..];
+            match result {
+                encoding_rs::DecoderResult::InputEmpty => break,
+                encoding_rs::DecoderResult::OutputFull => continue,
+                encoding_rs::DecoderResult::Malformed(_, _) => {
+                    ok = false;
+                    break 'read;
+                }
+            }
+        }
+        if last {
+            break;
+        }
+    }
+    r.rewind()?;
+    Ok(if ok {
+        Encoding::Gb18030
+    } else {
+        Encoding::Utf8
+    })
+}
+
+/// The lines of a file that [`RowReader`] hands over (rows and rejected rows), counted
+/// without keeping them; for CSV this also checks the whole file's structure, so that an
+/// import can refuse a broken file before it writes anything.
+pub fn count_rows(r: impl Read, format: Format) -> Result<usize, ImportError> {
+    let mut r = std::io::BufReader::new(r);
+    skip_bom(&mut r).map_err(|_| ImportError::Csv(1))?;
+    let mut n = 0;
+    match format {
+        Format::Csv => {
+            let mut reader = csv_reader(r);
+            reader.byte_headers().map_err(|_| ImportError::Csv(1))?;
+            let mut record = csv::ByteRecord::new();
+            loop {
+                let line = reader.position().line();
+                match reader.read_byte_record(&mut record) {
+                    Ok(false) => break,
+                    Ok(true) => {}
+                    Err(_) => return Err(ImportError::Csv(line)),
+                }
+                if !blank_record(&record) {
+                    n += 1;
+                }
+            }
+        }
+        Format::Jsonl => {
+            let mut buf = Vec::new();
+            loop {
+                buf.clear();
+                if r.read_until(b'\n', &mut buf)
+                    .map_err(|_| ImportError::Csv(n as u64 + 1))?
+                    == 0
+                {
+                    break;
+                }
+                if !buf.iter().all(u8::is_ascii_whitespace) {
+                    n += 1;
+                }
+            }
+        }
+    }
+    Ok(n)
+}
+
+fn skip_bom(r: &mut impl BufRead) -> std::io::Result<()> {
+    // A BOM is three bytes; a reader may hand over fewer at a time.
+    let mut head = Vec::with_capacity(3);
+    while head.len() < 3 {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            break;
+        }
+        let take = (3 - head.len()).min(buf.len());
+        if buf[..take] != [0xEF, 0xBB, 0xBF][head.len()..head.len() + take] {
+            // not a BOM: nothing consumed beyond what matched, which is none of a BOM
+            return if head.is_empty() {
+                Ok(())
+            } else {
+                Err(std::io::Error::other("a partial byte-order mark"))
+            };
+        }
+        head.extend_from_slice(&buf[..take]);
+        r.consume(take);
+    }
+    Ok(())
+}
+
+fn csv_reader<R: Read>(r: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
-        .from_reader(body);
-    let headers = reader
-        .byte_headers()
-        .map_err(|_| ImportError::Csv(1))?
-        .clone();
-    let mut columns = Vec::new();
-    let mut unknown = Vec::new();
-    for (i, h) in headers.iter().enumerate() {
-        let name = decode_field(h, encoding).unwrap_or_default();
-        let f = field_of(&name);
-        if f.is_none() && !name.trim().is_empty() {
-            unknown.push(header_label(&name, i));
-        }
-        columns.push(f);
-    }
-    if !columns.contains(&Some("name")) || !columns.contains(&Some("id_number")) {
-        return Err(ImportError::MissingColumns);
-    }
-    let mut parsed = Parsed {
-        encoding,
-        rows: vec![],
-        rejected: vec![],
-        unknown_columns: unknown,
-    };
-    let mut record = csv::ByteRecord::new();
-    loop {
-        let line = reader.position().line();
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(_) => return Err(ImportError::Csv(line)),
-        }
-        let line = record.position().map(|p| p.line()).unwrap_or(line);
-        if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
-            continue;
-        }
-        let mut fields = HashMap::new();
-        let mut broken = false;
-        for (i, raw) in record.iter().enumerate() {
-            let Some(Some(col)) = columns.get(i) else {
-                continue;
-            };
-            match decode_field(raw, encoding) {
-                Some(v) => {
-                    fields.insert(*col, v);
-                }
-                None => broken = true,
-            }
-        }
-        if broken {
-            parsed.rejected.push(Rejected {
-                line,
-                reason: format!("broken encoding (not valid {})", encoding.as_str()),
-            });
-            continue;
-        }
-        match build_row(line, &fields) {
-            Ok(row) => parsed.rows.push(row),
-            Err(reason) => parsed.rejected.push(Rejected { line, reason }),
-        }
-    }
-    Ok(parsed)
+        .from_reader(r)
 }
 
-fn parse_jsonl(body: &[u8], encoding: Encoding) -> Parsed {
-    let mut parsed = Parsed {
-        encoding,
-        rows: vec![],
-        rejected: vec![],
-        unknown_columns: vec![],
-    };
-    for (i, raw) in body.split(|b| *b == b'\n').enumerate() {
-        let line = i as u64 + 1;
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if raw.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let Some(text) = decode_field(raw, encoding) else {
-            parsed.rejected.push(Rejected {
-                line,
-                reason: format!("broken encoding (not valid {})", encoding.as_str()),
-            });
-            continue;
-        };
-        let obj: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(&text) {
-            Ok(serde_json::Value::Object(o)) => o,
-            _ => {
-                parsed.rejected.push(Rejected {
-                    line,
-                    reason: "not a JSON object".into(),
-                });
-                continue;
-            }
-        };
-        let mut fields = HashMap::new();
-        for (k, v) in &obj {
-            let Some(f) = field_of(k) else {
-                let k = header_label(k, parsed.unknown_columns.len());
-                if !parsed.unknown_columns.contains(&k) {
-                    parsed.unknown_columns.push(k);
+fn blank_record(record: &csv::ByteRecord) -> bool {
+    record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace))
+}
+
+/// Reads an import file one row at a time: each item is a row, or a rejected row with its
+/// line and rule (as [`parse`] sorts them), or a broken CSV structure (the end). Only one
+/// row is held at a time, so a file of any size imports in bounded memory
+/// ([`crate::Session::import_rows`]).
+pub struct RowReader<R: Read> {
+    encoding: Encoding,
+    unknown_columns: Vec<String>,
+    source: Source<R>,
+}
+
+enum Source<R: Read> {
+    Csv {
+        reader: csv::Reader<std::io::BufReader<R>>,
+        columns: Vec<Option<&'static str>>,
+        record: csv::ByteRecord,
+        done: bool,
+    },
+    Jsonl {
+        reader: std::io::BufReader<R>,
+        line: u64,
+        buf: Vec<u8>,
+    },
+}
+
+impl<R: Read> RowReader<R> {
+    /// Starts reading `r` (a byte-order mark is skipped); for CSV, reads the header row and
+    /// refuses a file without a name and an ID number column.
+    pub fn new(r: R, format: Format, encoding: Encoding) -> Result<RowReader<R>, ImportError> {
+        let mut r = std::io::BufReader::new(r);
+        skip_bom(&mut r).map_err(|_| ImportError::Csv(1))?;
+        let mut unknown_columns = Vec::new();
+        let source = match format {
+            Format::Csv => {
+                let mut reader = csv_reader(r);
+                let headers = reader
+                    .byte_headers()
+                    .map_err(|_| ImportError::Csv(1))?
+                    .clone();
+                let mut columns = Vec::new();
+                for (i, h) in headers.iter().enumerate() {
+                    let name = decode_field(h, encoding).unwrap_or_default();
+                    let f = field_of(&name);
+                    if f.is_none() && !name.trim().is_empty() {
+                        unknown_columns.push(header_label(&name, i));
+                    }
+                    columns.push(f);
                 }
-                continue;
-            };
-            let text = match v {
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Bool(b) => b.to_string(),
-                serde_json::Value::Number(n) => n.to_string(),
-                serde_json::Value::Array(items) => items
-                    .iter()
-                    .filter_map(|x| {
-                        x.as_str()
-                            .map(str::to_owned)
-                            .or_else(|| x.as_number().map(|n| n.to_string()))
-                    })
-                    .collect::<Vec<_>>()
-                    .join(";"),
-                _ => continue,
-            };
-            fields.insert(f, text);
-        }
-        match build_row(line, &fields) {
-            Ok(row) => parsed.rows.push(row),
-            Err(reason) => parsed.rejected.push(Rejected { line, reason }),
+                if !columns.contains(&Some("name")) || !columns.contains(&Some("id_number")) {
+                    return Err(ImportError::MissingColumns);
+                }
+                Source::Csv {
+                    reader,
+                    columns,
+                    record: csv::ByteRecord::new(),
+                    done: false,
+                }
+            }
+            Format::Jsonl => Source::Jsonl {
+                reader: r,
+                line: 0,
+                buf: Vec::new(),
+            },
+        };
+        Ok(RowReader {
+            encoding,
+            unknown_columns,
+            source,
+        })
+    }
+
+    /// The encoding rows are decoded with.
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// Header names that map to no field (for JSON Lines, the keys seen so far).
+    pub fn unknown_columns(&self) -> &[String] {
+        &self.unknown_columns
+    }
+}
+
+/// What [`RowReader`] hands over for each line: a row or a rejected row, or the file's
+/// structure broken there.
+pub type ReadRow = Result<Result<Row, Rejected>, ImportError>;
+
+impl<R: Read> Iterator for RowReader<R> {
+    type Item = ReadRow;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let encoding = self.encoding;
+        let broken = |line| Rejected {
+            line,
+            reason: format!("broken encoding (not valid {})", encoding.as_str()),
+        };
+        match &mut self.source {
+            Source::Csv {
+                reader,
+                columns,
+                record,
+                done,
+            } => loop {
+                if *done {
+                    return None;
+                }
+                let line = reader.position().line();
+                match reader.read_byte_record(record) {
+                    Ok(false) => {
+                        *done = true;
+                        return None;
+                    }
+                    Ok(true) => {}
+                    Err(_) => {
+                        *done = true;
+                        return Some(Err(ImportError::Csv(line)));
+                    }
+                }
+                let line = record.position().map(|p| p.line()).unwrap_or(line);
+                if blank_record(record) {
+                    continue;
+                }
+                let mut fields = HashMap::new();
+                for (i, raw) in record.iter().enumerate() {
+                    let Some(Some(col)) = columns.get(i) else {
+                        continue;
+                    };
+                    match decode_field(raw, encoding) {
+                        Some(v) => {
+                            fields.insert(*col, v);
+                        }
+                        None => return Some(Ok(Err(broken(line)))),
+                    }
+                }
+                return Some(Ok(
+                    build_row(line, &fields).map_err(|reason| Rejected { line, reason })
+                ));
+            },
+            Source::Jsonl { reader, line, buf } => loop {
+                buf.clear();
+                match reader.read_until(b'\n', buf) {
+                    Ok(0) => return None,
+                    Ok(_) => {}
+                    Err(_) => return Some(Err(ImportError::Csv(*line + 1))),
+                }
+                *line += 1;
+                let line = *line;
+                let raw = buf.strip_suffix(b"\n").unwrap_or(buf);
+                let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+                if raw.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                let Some(text) = decode_field(raw, encoding) else {
+                    return Some(Ok(Err(broken(line))));
+                };
+                return Some(Ok(jsonl_row(line, &text, &mut self.unknown_columns)));
+            },
         }
     }
-    parsed
+}
+
+fn jsonl_row(line: u64, text: &str, unknown: &mut Vec<String>) -> Result<Row, Rejected> {
+    let obj: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(text) {
+        Ok(serde_json::Value::Object(o)) => o,
+        _ => {
+            return Err(Rejected {
+                line,
+                reason: "not a JSON object".into(),
+            });
+        }
+    };
+    let mut fields = HashMap::new();
+    for (k, v) in &obj {
+        let Some(f) = field_of(k) else {
+            let k = header_label(k, unknown.len());
+            if !unknown.contains(&k) {
+                unknown.push(k);
+            }
+            continue;
+        };
+        let text = match v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Bool(b) => b.to_string(),
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .filter_map(|x| {
+                    x.as_str()
+                        .map(str::to_owned)
+                        .or_else(|| x.as_number().map(|n| n.to_string()))
+                })
+                .collect::<Vec<_>>()
+                .join(";"),
+            _ => continue,
+        };
+        fields.insert(f, text);
+    }
+    build_row(line, &fields).map_err(|reason| Rejected { line, reason })
 }
 
 #[cfg(test)]
@@ -463,6 +688,85 @@ mod tests {
             p.unknown_columns,
             vec!["备注".to_string(), "column 4".to_string()]
         );
+    }
+
+    /// A reader that hands over a few bytes at a time, as a pipe or a slow disk may.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.1.min(buf.len()).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    fn summary(lines: impl Iterator<Item = ReadRow>) -> Vec<Result<(u64, String), Rejected>> {
+        lines
+            .map(|l| {
+                l.unwrap()
+                    .map(|r| (r.line, r.petitioner.name.expose().to_owned()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rows_read_a_few_bytes_at_a_time_are_the_rows_of_the_whole_file() {
+        let mut csv = vec![0xEF, 0xBB, 0xBF];
+        csv.extend_from_slice(
+            "姓名,身份证号,标题,内容,备注\n张三,11010519491231002X,拆迁,\"补偿款\n未发放\",x\n\n,110105194912310021,,,\n李四,110101199003074514,,,\n"
+                .as_bytes(),
+        );
+        let jsonl = "\u{feff}{\"name\":\"张三\",\"id_number\":\"11010519491231002X\",\"note\":1}\r\n\nnot json\n{\"姓名\":\"李四\",\"身份证号\":\"110101199003074514\"}";
+        for (bytes, format) in [(&csv[..], Format::Csv), (jsonl.as_bytes(), Format::Jsonl)] {
+            let whole = parse(bytes, format, None).unwrap();
+            let want: Vec<_> = whole
+                .rows
+                .iter()
+                .map(|r| Ok((r.line, r.petitioner.name.expose().to_owned())))
+                .chain(whole.rejected.iter().cloned().map(Err))
+                .collect();
+            assert_eq!(whole.rows.len(), 2, "{format:?}");
+            assert_eq!(whole.rejected.len(), 1, "{format:?}");
+            for step in [1, 2, 3, 7] {
+                let mut r = RowReader::new(Trickle(bytes, step), format, Encoding::Utf8).unwrap();
+                let mut got = summary(r.by_ref());
+                // rows first, then rejected, as `parse` sorts them
+                got.sort_by_key(|l| l.is_err());
+                assert_eq!(got, want, "{format:?}, {step} bytes at a time");
+                assert_eq!(r.unknown_columns(), whole.unknown_columns, "{format:?}");
+                assert_eq!(count_rows(Trickle(bytes, step), format).unwrap(), 3);
+            }
+        }
+    }
+
+    #[test]
+    fn encoding_detected_from_a_stream_agrees_with_the_whole_file() {
+        // multi-byte characters across every 64 KiB read boundary
+        let long_utf8: Vec<u8> = "姓名,内容\n".repeat(20_000).into_bytes();
+        let gbk_text = "姓名,内容\n张三,补偿款\n".repeat(9_000);
+        let (gbk, _, _) = encoding_rs::GBK.encode(&gbk_text);
+        let mut broken = long_utf8.clone();
+        broken[100_000] = 0xFF;
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend_from_slice(&[0xFF, 0xFE]);
+        let mut cut = "张".as_bytes().to_vec();
+        cut.pop(); // a sequence the file ends in the middle of
+        let cases: Vec<(&str, Vec<u8>, Encoding)> = vec![
+            ("long UTF-8", long_utf8, Encoding::Utf8),
+            ("GBK", gbk.into_owned(), Encoding::Gb18030),
+            ("neither", broken, Encoding::Utf8),
+            ("a BOM", bom, Encoding::Utf8),
+            ("empty", vec![], Encoding::Utf8),
+            // E5 BC: not UTF-8, but a GBK character
+            ("a cut sequence", cut, Encoding::Gb18030),
+        ];
+        for (what, bytes, want) in cases {
+            assert_eq!(detect_encoding(&bytes), want, "{what}, whole");
+            let got = detect_encoding_in(std::io::Cursor::new(&bytes)).unwrap();
+            assert_eq!(got, want, "{what}, streamed");
+        }
     }
 
     #[test]

@@ -1391,12 +1391,32 @@ impl<'v> Session<'v> {
         batch_size: usize,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<ImportReport, VaultError> {
+        let total = parsed.rows.len() + parsed.rejected.len();
+        let mut lines = parsed
+            .rejected
+            .into_iter()
+            .map(|r| Ok(Err(r)))
+            .chain(parsed.rows.into_iter().map(|r| Ok(Ok(r))));
+        self.import_rows(&mut lines, total, dry_run, batch_size, progress)
+    }
+
+    /// [`Session::import`] from rows as they are read ([`crate::import::RowReader`]), so that
+    /// only the batches being sealed and committed are in memory, whatever the size of the
+    /// file. `total` (rows and rejected rows, e.g. from [`crate::import::count_rows`]) is
+    /// only for `progress`. A broken file structure met on the way stops the import with
+    /// the batches before it committed; count the rows first to refuse such a file before
+    /// anything is written.
+    pub fn import_rows(
+        &self,
+        lines: &mut dyn Iterator<Item = crate::import::ReadRow>,
+        total: usize,
+        dry_run: bool,
+        batch_size: usize,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<ImportReport, VaultError> {
         use rayon::prelude::*;
         self.require(Action::Import)?;
-        let total = parsed.rows.len() + parsed.rejected.len();
         let mut report = ImportReport {
-            rows: total,
-            rejected: parsed.rejected,
             dry_run,
             ..Default::default()
         };
@@ -1406,13 +1426,13 @@ impl<'v> Session<'v> {
         // batch's rows are trimmed once it is staged (below): a large file's validated rows
         // are never all resident at once. Every row is still validated, so the report lists
         // all problems, in a dry run too.
-        let mut input = parsed.rows.into_iter();
-        let mut valid: Vec<ImportRow> = Vec::with_capacity(input.len());
+        let mut exhausted = false;
+        let mut valid: Vec<ImportRow> = Vec::new();
         // ID number -> petitioner; petitioner registered by this import -> its row.
         let mut in_file: std::collections::HashMap<String, RecordId> = Default::default();
         let mut created: std::collections::HashMap<RecordId, usize> = Default::default();
         let mut seen_rows: std::collections::HashSet<[u8; 16]> = Default::default();
-        let mut done = report.rejected.len();
+        let mut done = 0;
         progress(done, total);
         let mut touched_existing = Vec::new();
         let batch_size = batch_size.max(1);
@@ -1423,11 +1443,31 @@ impl<'v> Session<'v> {
                 for b in 0.. {
                     let base = b * batch_size;
                     // The next `batch_size` valid rows (fewer at the end of the file).
-                    while valid.len() < base + batch_size && input.len() > 0 {
-                        let rows: Vec<crate::import::Row> = input
-                            .by_ref()
-                            .take(base + batch_size - valid.len())
-                            .collect();
+                    while valid.len() < base + batch_size && !exhausted {
+                        let want = base + batch_size - valid.len();
+                        let rejected_before = done;
+                        let mut rows: Vec<crate::import::Row> = Vec::with_capacity(want);
+                        while rows.len() < want {
+                            match lines.next() {
+                                None => {
+                                    exhausted = true;
+                                    break;
+                                }
+                                Some(line) => {
+                                    report.rows += 1;
+                                    match line? {
+                                        Ok(row) => rows.push(row),
+                                        Err(rejected) => {
+                                            report.rejected.push(rejected);
+                                            done += 1;
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        if done > rejected_before {
+                            progress(done, total);
+                        }
                         let checked: Vec<Result<ImportRow, crate::import::Rejected>> = rows
                             .into_par_iter()
                             .map(|row| validate_import_row(row, &keys))

@@ -62,7 +62,8 @@ fn exit_code_for(err: &anyhow::Error) -> u8 {
             | VaultError::BadUserName
             | VaultError::UserExists
             | VaultError::AlreadyExists(_)
-            | VaultError::StoreNotEmpty => exit::INVALID,
+            | VaultError::StoreNotEmpty
+            | VaultError::ImportFile(_) => exit::INVALID,
             VaultError::AuditFailed(_) => exit::AUDIT_UNAVAILABLE,
             VaultError::Duplicate { .. } => exit::DUPLICATE,
             VaultError::Kdf(_) | VaultError::Workflow(_) | VaultError::KeyLifecycle(_) => {
@@ -572,33 +573,54 @@ fn run(cli: Cli) -> Result<()> {
                     output::related(json, &related);
                 }
                 Command::Import(args) => {
-                    let bytes = std::fs::read(&args.file)
-                        .with_context(|| format!("reading {}", args.file.display()))?;
-                    let format = match args.format {
-                        cli::ImportFormat::Csv => petition_vault::import::Format::Csv,
-                        cli::ImportFormat::Jsonl => petition_vault::import::Format::Jsonl,
+                    use petition_vault::import::{self, RowReader};
+                    // The file is read as a stream, three times at most: its encoding (when
+                    // not given), its rows counted with the structure checked (so a broken
+                    // file is refused before anything is written), then the import itself.
+                    // Only the batches in flight are in memory, whatever the file's size.
+                    let path = args.file.display().to_string();
+                    let open = || {
+                        std::fs::File::open(&args.file)
+                            .map(std::io::BufReader::new)
+                            .with_context(|| format!("reading {path}"))
                     };
-                    let encoding = args.encoding.map(|e| match e {
-                        cli::ImportEncoding::Utf8 => petition_vault::import::Encoding::Utf8,
-                        cli::ImportEncoding::Gbk | cli::ImportEncoding::Gb18030 => {
-                            petition_vault::import::Encoding::Gb18030
+                    let format = match args.format {
+                        cli::ImportFormat::Csv => import::Format::Csv,
+                        cli::ImportFormat::Jsonl => import::Format::Jsonl,
+                    };
+                    let encoding = match args.encoding {
+                        Some(cli::ImportEncoding::Utf8) => import::Encoding::Utf8,
+                        Some(cli::ImportEncoding::Gbk | cli::ImportEncoding::Gb18030) => {
+                            import::Encoding::Gb18030
                         }
-                    });
-                    let parsed = petition_vault::import::parse(&bytes, format, encoding)
-                        .map_err(|e| UsageError(format!("{}: {e}", args.file.display())))?;
-                    let unknown = parsed.unknown_columns.clone();
-                    let encoding_used = parsed.encoding;
+                        None => import::detect_encoding_in(open()?)
+                            .with_context(|| format!("reading {path}"))?,
+                    };
+                    let refused = |e: import::ImportError| UsageError(format!("{path}: {e}"));
+                    let total = import::count_rows(open()?, format).map_err(refused)?;
+                    let mut rows = RowReader::new(open()?, format, encoding).map_err(refused)?;
+                    let encoding_used = rows.encoding();
                     let bar = output::progress_bar(json);
-                    let report =
-                        session.import(parsed, args.dry_run, args.batch, &mut |done, total| {
+                    let report = session.import_rows(
+                        &mut rows,
+                        total,
+                        args.dry_run,
+                        args.batch,
+                        &mut |done, total| {
                             if let Some(b) = &bar {
                                 b.set_length(total as u64);
                                 b.set_position(done as u64);
                             }
-                        })?;
+                        },
+                    );
                     if let Some(b) = bar {
                         b.finish_and_clear();
                     }
+                    let report = report.map_err(|e| match e {
+                        VaultError::ImportFile(e) => anyhow::Error::new(refused(e)),
+                        e => e.into(),
+                    })?;
+                    let unknown = rows.unknown_columns().to_vec();
                     output::import_report(json, &report, encoding_used.as_str(), &unknown);
                     if !report.rejected.is_empty() {
                         return Err(UsageError(format!(
