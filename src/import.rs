@@ -141,6 +141,16 @@ pub enum ImportError {
     /// The CSV structure is broken.
     #[error("the CSV structure is broken near line {0}; check quoting")]
     Csv(u64),
+    /// Reading the file failed (the system's reason).
+    #[error("the file cannot be read: {0}")]
+    Read(std::io::Error),
+}
+
+fn csv_error(line: u64, e: csv::Error) -> ImportError {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => ImportError::Read(e),
+        _ => ImportError::Csv(line),
+    }
 }
 
 fn field_of(header: &str) -> Option<&'static str> {
@@ -343,20 +353,19 @@ pub fn detect_encoding_in(mut r: impl Read + Seek) -> std::io::Result<Encoding> 
 /// without keeping them; for CSV this also checks the whole file's structure, so that an
 /// import can refuse a broken file before it writes anything.
 pub fn count_rows(r: impl Read, format: Format) -> Result<usize, ImportError> {
-    let mut r = std::io::BufReader::new(r);
-    skip_bom(&mut r).map_err(|_| ImportError::Csv(1))?;
+    let mut r = without_bom(r)?;
     let mut n = 0;
     match format {
         Format::Csv => {
             let mut reader = csv_reader(r);
-            reader.byte_headers().map_err(|_| ImportError::Csv(1))?;
+            reader.byte_headers().map_err(|e| csv_error(1, e))?;
             let mut record = csv::ByteRecord::new();
             loop {
                 let line = reader.position().line();
                 match reader.read_byte_record(&mut record) {
                     Ok(false) => break,
                     Ok(true) => {}
-                    Err(_) => return Err(ImportError::Csv(line)),
+                    Err(e) => return Err(csv_error(line, e)),
                 }
                 if !blank_record(&record) {
                     n += 1;
@@ -367,10 +376,7 @@ pub fn count_rows(r: impl Read, format: Format) -> Result<usize, ImportError> {
             let mut buf = Vec::new();
             loop {
                 buf.clear();
-                if r.read_until(b'\n', &mut buf)
-                    .map_err(|_| ImportError::Csv(n as u64 + 1))?
-                    == 0
-                {
+                if r.read_until(b'\n', &mut buf).map_err(ImportError::Read)? == 0 {
                     break;
                 }
                 if !buf.iter().all(u8::is_ascii_whitespace) {
@@ -382,27 +388,26 @@ pub fn count_rows(r: impl Read, format: Format) -> Result<usize, ImportError> {
     Ok(n)
 }
 
-fn skip_bom(r: &mut impl BufRead) -> std::io::Result<()> {
-    // A BOM is three bytes; a reader may hand over fewer at a time.
-    let mut head = Vec::with_capacity(3);
-    while head.len() < 3 {
-        let buf = r.fill_buf()?;
-        if buf.is_empty() {
-            break;
+/// `r` without a leading UTF-8 byte-order mark, buffered. The first three bytes are read
+/// whole (a reader may hand over one at a time) and put back when they are not a BOM.
+type Input<R> = std::io::BufReader<std::io::Chain<std::io::Cursor<Vec<u8>>, R>>;
+
+fn without_bom<R: Read>(mut r: R) -> Result<Input<R>, ImportError> {
+    let mut head = vec![0u8; 3];
+    let mut got = 0;
+    while got < 3 {
+        match r.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(ImportError::Read(e)),
         }
-        let take = (3 - head.len()).min(buf.len());
-        if buf[..take] != [0xEF, 0xBB, 0xBF][head.len()..head.len() + take] {
-            // not a BOM: nothing consumed beyond what matched, which is none of a BOM
-            return if head.is_empty() {
-                Ok(())
-            } else {
-                Err(std::io::Error::other("a partial byte-order mark"))
-            };
-        }
-        head.extend_from_slice(&buf[..take]);
-        r.consume(take);
     }
-    Ok(())
+    head.truncate(got);
+    if head == [0xEF, 0xBB, 0xBF] {
+        head.clear();
+    }
+    Ok(std::io::BufReader::new(std::io::Cursor::new(head).chain(r)))
 }
 
 fn csv_reader<R: Read>(r: R) -> csv::Reader<R> {
@@ -417,9 +422,9 @@ fn blank_record(record: &csv::ByteRecord) -> bool {
 }
 
 /// Reads an import file one row at a time: each item is a row, or a rejected row with its
-/// line and rule (as [`parse`] sorts them), or a broken CSV structure (the end). Only one
-/// row is held at a time, so a file of any size imports in bounded memory
-/// ([`crate::Session::import_rows`]).
+/// line and rule (as [`parse`] sorts them), or a broken file (the end: a broken CSV
+/// structure or a failed read). Only one row is held at a time; see
+/// [`crate::Session::import_rows`].
 pub struct RowReader<R: Read> {
     encoding: Encoding,
     unknown_columns: Vec<String>,
@@ -428,15 +433,16 @@ pub struct RowReader<R: Read> {
 
 enum Source<R: Read> {
     Csv {
-        reader: csv::Reader<std::io::BufReader<R>>,
+        reader: csv::Reader<Input<R>>,
         columns: Vec<Option<&'static str>>,
         record: csv::ByteRecord,
         done: bool,
     },
     Jsonl {
-        reader: std::io::BufReader<R>,
+        reader: Input<R>,
         line: u64,
         buf: Vec<u8>,
+        done: bool,
     },
 }
 
@@ -444,16 +450,12 @@ impl<R: Read> RowReader<R> {
     /// Starts reading `r` (a byte-order mark is skipped); for CSV, reads the header row and
     /// refuses a file without a name and an ID number column.
     pub fn new(r: R, format: Format, encoding: Encoding) -> Result<RowReader<R>, ImportError> {
-        let mut r = std::io::BufReader::new(r);
-        skip_bom(&mut r).map_err(|_| ImportError::Csv(1))?;
+        let r = without_bom(r)?;
         let mut unknown_columns = Vec::new();
         let source = match format {
             Format::Csv => {
                 let mut reader = csv_reader(r);
-                let headers = reader
-                    .byte_headers()
-                    .map_err(|_| ImportError::Csv(1))?
-                    .clone();
+                let headers = reader.byte_headers().map_err(|e| csv_error(1, e))?.clone();
                 let mut columns = Vec::new();
                 for (i, h) in headers.iter().enumerate() {
                     let name = decode_field(h, encoding).unwrap_or_default();
@@ -477,6 +479,7 @@ impl<R: Read> RowReader<R> {
                 reader: r,
                 line: 0,
                 buf: Vec::new(),
+                done: false,
             },
         };
         Ok(RowReader {
@@ -527,9 +530,9 @@ impl<R: Read> Iterator for RowReader<R> {
                         return None;
                     }
                     Ok(true) => {}
-                    Err(_) => {
+                    Err(e) => {
                         *done = true;
-                        return Some(Err(ImportError::Csv(line)));
+                        return Some(Err(csv_error(line, e)));
                     }
                 }
                 let line = record.position().map(|p| p.line()).unwrap_or(line);
@@ -552,12 +555,26 @@ impl<R: Read> Iterator for RowReader<R> {
                     build_row(line, &fields).map_err(|reason| Rejected { line, reason })
                 ));
             },
-            Source::Jsonl { reader, line, buf } => loop {
+            Source::Jsonl {
+                reader,
+                line,
+                buf,
+                done,
+            } => loop {
+                if *done {
+                    return None;
+                }
                 buf.clear();
                 match reader.read_until(b'\n', buf) {
-                    Ok(0) => return None,
+                    Ok(0) => {
+                        *done = true;
+                        return None;
+                    }
                     Ok(_) => {}
-                    Err(_) => return Some(Err(ImportError::Csv(*line + 1))),
+                    Err(e) => {
+                        *done = true;
+                        return Some(Err(ImportError::Read(e)));
+                    }
                 }
                 *line += 1;
                 let line = *line;
@@ -739,6 +756,37 @@ mod tests {
                 assert_eq!(count_rows(Trickle(bytes, step), format).unwrap(), 3);
             }
         }
+    }
+
+    #[test]
+    fn a_file_starting_like_a_bom_is_read_whole_and_a_failed_read_ends_the_rows() {
+        // "（" is EF BC 88: its first byte is a BOM's
+        let csv = "（注）,姓名,身份证号\nx,张三,11010519491231002X\n";
+        for step in [1, 2, 64] {
+            let mut r =
+                RowReader::new(Trickle(csv.as_bytes(), step), Format::Csv, Encoding::Utf8).unwrap();
+            assert_eq!(summary(r.by_ref()), [Ok((2, "张三".to_owned()))]);
+            assert_eq!(r.unknown_columns(), ["（注）"]);
+        }
+        struct Failing;
+        impl Read for Failing {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("disk gone"))
+            }
+        }
+        let mut r = RowReader::new(
+            std::io::Cursor::new(b"{}\n".to_vec()).chain(Failing),
+            Format::Jsonl,
+            Encoding::Utf8,
+        )
+        .unwrap();
+        assert!(matches!(r.next(), Some(Ok(Err(_))))); // "{}": no name
+        assert!(matches!(r.next(), Some(Err(ImportError::Read(_)))));
+        assert!(r.next().is_none(), "nothing after a failed read");
+        assert!(matches!(
+            count_rows(Failing, Format::Csv),
+            Err(ImportError::Read(_))
+        ));
     }
 
     #[test]

@@ -752,6 +752,25 @@ fn find_duplicate_related_and_import() {
         .assert()
         .success()
         .stdout(predicate::str::contains("021-62345678"));
+    // a stream (here standard input), which can be read only once, imports too
+    let out = pvault(&s.dir, Some("reg"))
+        .args(["--json", "import", "--format", "jsonl", "/dev/stdin"])
+        .write_stdin("{\"姓名\":\"赵敏\",\"身份证号\":\"11010519491231002X\"}\n")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let r = json_of(&out);
+    assert_eq!(r["rows"], 1, "{r}");
+    assert_eq!(r["petitioners_merged"], 1, "an ID number already registered: {r}");
+    // a folder is named as unreadable, not as a broken file
+    pvault(&s.dir, Some("reg"))
+        .args(["import", "--format", "csv"])
+        .arg(s.dir.parent().unwrap())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("reading"));
 }
 
 #[test]

@@ -1400,12 +1400,14 @@ impl<'v> Session<'v> {
         self.import_rows(&mut lines, total, dry_run, batch_size, progress)
     }
 
-    /// [`Session::import`] from rows as they are read ([`crate::import::RowReader`]), so that
-    /// only the batches being sealed and committed are in memory, whatever the size of the
-    /// file. `total` (rows and rejected rows, e.g. from [`crate::import::count_rows`]) is
-    /// only for `progress`. A broken file structure met on the way stops the import with
-    /// the batches before it committed; count the rows first to refuse such a file before
-    /// anything is written.
+    /// [`Session::import`] from rows as they are read ([`crate::import::RowReader`]): the
+    /// file's rows are never all parsed at once. What an import still keeps for every row
+    /// is what merging later rows needs: each ID number seen, and the fields of each
+    /// petitioner it registers (their values are scrubbed from later cases' text). `total`
+    /// (rows and rejected rows, e.g. from [`crate::import::count_rows`]) is only for
+    /// `progress`. A broken file met on the way stops the import with the batches before
+    /// it committed (a re-run skips them); count the rows first to refuse a broken file
+    /// before anything is written.
     pub fn import_rows(
         &self,
         lines: &mut dyn Iterator<Item = crate::import::ReadRow>,

@@ -44,6 +44,107 @@ pub mod exit {
     pub const AUDIT_UNAVAILABLE: u8 = 9;
 }
 
+/// `pvault import FILE`. A regular file is read as a stream, up to four times: its
+/// encoding (when `--encoding` does not say; twice when it is not UTF-8), its header, its
+/// rows counted with the structure checked (so that a broken file is refused before
+/// anything is written), then the import itself; the file is never held whole. A pipe or
+/// other stream, which can be read only once, is read into memory first.
+fn import_file(
+    session: &petition_vault::Session<'_>,
+    args: &cli::ImportArgs,
+    json: bool,
+) -> anyhow::Result<()> {
+    let path = args.file.display().to_string();
+    let reading = || format!("reading {path}");
+    let is_file = std::fs::metadata(&args.file)
+        .with_context(reading)?
+        .is_file();
+    if is_file {
+        let open = || {
+            std::fs::File::open(&args.file)
+                .map(std::io::BufReader::new)
+                .with_context(reading)
+        };
+        import_from(session, args, json, &path, &open)
+    } else {
+        let bytes = std::fs::read(&args.file).with_context(reading)?;
+        import_from(session, args, json, &path, &|| {
+            Ok(std::io::Cursor::new(bytes.as_slice()))
+        })
+    }
+}
+
+fn import_from<R: std::io::Read + std::io::Seek>(
+    session: &petition_vault::Session<'_>,
+    args: &cli::ImportArgs,
+    json: bool,
+    path: &str,
+    open: &dyn Fn() -> anyhow::Result<R>,
+) -> anyhow::Result<()> {
+    use petition_vault::import::{self, ImportError, RowReader};
+    let format = match args.format {
+        cli::ImportFormat::Csv => import::Format::Csv,
+        cli::ImportFormat::Jsonl => import::Format::Jsonl,
+    };
+    let encoding = match args.encoding {
+        Some(cli::ImportEncoding::Utf8) => import::Encoding::Utf8,
+        Some(cli::ImportEncoding::Gbk | cli::ImportEncoding::Gb18030) => import::Encoding::Gb18030,
+        None => import::detect_encoding_in(open()?).with_context(|| format!("reading {path}"))?,
+    };
+    let refused = |e: ImportError| -> anyhow::Error {
+        match e {
+            ImportError::Read(e) => anyhow::Error::new(e).context(format!("reading {path}")),
+            e => UsageError(format!("{path}: {e}")).into(),
+        }
+    };
+    let mut rows = RowReader::new(open()?, format, encoding).map_err(refused)?;
+    let total = import::count_rows(open()?, format).map_err(refused)?;
+    let bar = output::progress_bar(json);
+    let report = session.import_rows(
+        &mut rows,
+        total,
+        args.dry_run,
+        args.batch,
+        &mut |done, total| {
+            if let Some(b) = &bar {
+                b.set_length(total as u64);
+                b.set_position(done as u64);
+            }
+        },
+    );
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let report = report.map_err(|e| match e {
+        // The file changed or failed after it was checked: the batches before the fault
+        // are committed, and a re-run skips them.
+        VaultError::ImportFile(e) => refused(e).context(
+            "the import stopped part-way: the batches before this point were imported; \
+             fix the file and run the import again (rows already imported are skipped)",
+        ),
+        e => e.into(),
+    })?;
+    output::import_report(
+        json,
+        &report,
+        rows.encoding().as_str(),
+        rows.unknown_columns(),
+    );
+    if !report.rejected.is_empty() {
+        return Err(UsageError(format!(
+            "{} row(s) rejected (listed above); the other rows were {}",
+            report.rejected.len(),
+            if report.dry_run {
+                "checked"
+            } else {
+                "imported"
+            }
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 fn exit_code_for(err: &anyhow::Error) -> u8 {
     if let Some(e) = err.downcast_ref::<VaultError>() {
         return match e {
@@ -572,69 +673,7 @@ fn run(cli: Cli) -> Result<()> {
                     let related = session.related_cases(parse_id(&id)?, window)?;
                     output::related(json, &related);
                 }
-                Command::Import(args) => {
-                    use petition_vault::import::{self, RowReader};
-                    // The file is read as a stream, three times at most: its encoding (when
-                    // not given), its rows counted with the structure checked (so a broken
-                    // file is refused before anything is written), then the import itself.
-                    // Only the batches in flight are in memory, whatever the file's size.
-                    let path = args.file.display().to_string();
-                    let open = || {
-                        std::fs::File::open(&args.file)
-                            .map(std::io::BufReader::new)
-                            .with_context(|| format!("reading {path}"))
-                    };
-                    let format = match args.format {
-                        cli::ImportFormat::Csv => import::Format::Csv,
-                        cli::ImportFormat::Jsonl => import::Format::Jsonl,
-                    };
-                    let encoding = match args.encoding {
-                        Some(cli::ImportEncoding::Utf8) => import::Encoding::Utf8,
-                        Some(cli::ImportEncoding::Gbk | cli::ImportEncoding::Gb18030) => {
-                            import::Encoding::Gb18030
-                        }
-                        None => import::detect_encoding_in(open()?)
-                            .with_context(|| format!("reading {path}"))?,
-                    };
-                    let refused = |e: import::ImportError| UsageError(format!("{path}: {e}"));
-                    let total = import::count_rows(open()?, format).map_err(refused)?;
-                    let mut rows = RowReader::new(open()?, format, encoding).map_err(refused)?;
-                    let encoding_used = rows.encoding();
-                    let bar = output::progress_bar(json);
-                    let report = session.import_rows(
-                        &mut rows,
-                        total,
-                        args.dry_run,
-                        args.batch,
-                        &mut |done, total| {
-                            if let Some(b) = &bar {
-                                b.set_length(total as u64);
-                                b.set_position(done as u64);
-                            }
-                        },
-                    );
-                    if let Some(b) = bar {
-                        b.finish_and_clear();
-                    }
-                    let report = report.map_err(|e| match e {
-                        VaultError::ImportFile(e) => anyhow::Error::new(refused(e)),
-                        e => e.into(),
-                    })?;
-                    let unknown = rows.unknown_columns().to_vec();
-                    output::import_report(json, &report, encoding_used.as_str(), &unknown);
-                    if !report.rejected.is_empty() {
-                        return Err(UsageError(format!(
-                            "{} row(s) rejected (listed above); the other rows were {}",
-                            report.rejected.len(),
-                            if report.dry_run {
-                                "checked"
-                            } else {
-                                "imported"
-                            }
-                        ))
-                        .into());
-                    }
-                }
+                Command::Import(args) => import_file(&session, &args, json)?,
                 Command::Case(CaseCmd::Show { id }) => {
                     output::view(json, &session.show_case(parse_id(&id)?)?)
                 }
