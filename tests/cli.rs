@@ -763,7 +763,10 @@ fn find_duplicate_related_and_import() {
         .clone();
     let r = json_of(&out);
     assert_eq!(r["rows"], 1, "{r}");
-    assert_eq!(r["petitioners_merged"], 1, "an ID number already registered: {r}");
+    assert_eq!(
+        r["petitioners_merged"], 1,
+        "an ID number already registered: {r}"
+    );
     // a folder is named as unreadable, not as a broken file
     pvault(&s.dir, Some("reg"))
         .args(["import", "--format", "csv"])
