@@ -1430,8 +1430,9 @@ impl<'v> Session<'v> {
         // all problems, in a dry run too.
         let mut exhausted = false;
         let mut valid: Vec<ImportRow> = Vec::new();
-        // ID number -> petitioner; petitioner registered by this import -> its row.
-        let mut in_file: std::collections::HashMap<String, RecordId> = Default::default();
+        // ID number (its keyed index tag: no plaintext ID number is kept for the length of
+        // the import) -> petitioner; petitioner registered by this import -> its row.
+        let mut in_file: std::collections::HashMap<[u8; 16], RecordId> = Default::default();
         let mut created: std::collections::HashMap<RecordId, usize> = Default::default();
         let mut seen_rows: std::collections::HashSet<[u8; 16]> = Default::default();
         let mut done = 0;
@@ -1496,7 +1497,8 @@ impl<'v> Session<'v> {
                     let mut matched: Vec<RecordId> = Vec::new();
                     for (i, row) in batch.iter().enumerate() {
                         let id_number = row.fields.value("id_number").expect("validated");
-                        let pid = if let Some(pid) = in_file.get(id_number) {
+                        let id_tag = keys.tag(IndexKind::IdNumber, id_number);
+                        let pid = if let Some(pid) = in_file.get(&id_tag) {
                             report.petitioners_merged += 1;
                             matched.push(*pid);
                             *pid
@@ -1506,13 +1508,13 @@ impl<'v> Session<'v> {
                             report.petitioners_merged += 1;
                             touched_existing.push(existing);
                             matched.push(existing);
-                            in_file.insert(id_number.to_owned(), existing);
+                            in_file.insert(id_tag, existing);
                             existing
                         } else {
                             let pid = RecordId::random()?;
                             new_pets.push((pid, base + i));
                             report.petitioners_created += 1;
-                            in_file.insert(id_number.to_owned(), pid);
+                            in_file.insert(id_tag, pid);
                             created.insert(pid, base + i);
                             pid
                         };
