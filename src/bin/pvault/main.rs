@@ -67,7 +67,8 @@ fn import_file(
         };
         import_from(session, args, json, &path, &open)
     } else {
-        let bytes = std::fs::read(&args.file).with_context(reading)?;
+        // the whole stream, plaintext: zeroized when the import is done
+        let bytes = zeroize::Zeroizing::new(std::fs::read(&args.file).with_context(reading)?);
         import_from(session, args, json, &path, &|| {
             Ok(std::io::Cursor::new(bytes.as_slice()))
         })
