@@ -118,7 +118,10 @@ fn import_from<R: std::io::Read + std::io::Seek>(
     }
     let report = report.map_err(|e| match e {
         // The file changed or failed after it was checked: the batches before the fault
-        // are committed, and a re-run skips them.
+        // are committed (unless a dry run), and a re-run skips them.
+        VaultError::ImportFile(e) if args.dry_run => {
+            refused(e).context("the dry run stopped part-way; nothing was imported")
+        }
         VaultError::ImportFile(e) => refused(e).context(
             "the import stopped part-way: the batches before this point were imported; \
              fix the file and run the import again (rows already imported are skipped)",
