@@ -509,3 +509,52 @@ fn an_imported_records_history_lists_its_import_batch_and_later_reads() {
     );
     assert!(f.vault.verify_audit(Some(&f.audit_key), &[]).is_ok());
 }
+
+#[test]
+fn a_file_broken_part_way_stops_the_import_after_the_committed_batches_and_a_rerun_skips_them() {
+    let f = fixture();
+    let reg = unlock(&f, "reg");
+    let recs = Synth::new(31).records(30);
+    let csv = petition_vault::model::synth::import_csv(recs.iter().map(|(p, c)| (p, c)));
+    let rows = || import::parse(&csv, Format::Csv, None).unwrap().rows;
+    // 25 rows, then the file breaks (as if it changed after it was checked)
+    let mut lines = rows()
+        .into_iter()
+        .take(25)
+        .map(|r| Ok(Ok(r)))
+        .chain(std::iter::once(Err(import::ImportError::Csv(27))));
+    let err = reg
+        .import_rows(&mut lines, 30, false, 10, &mut |_, _| {})
+        .unwrap_err();
+    assert!(
+        matches!(err, VaultError::ImportFile(import::ImportError::Csv(27))),
+        "{err}"
+    );
+    // the two whole batches before the break are in; the third, cut short, is not
+    let found = |i: usize| {
+        !reg.find(&Query::id_number(&recs[i].0.id_number).unwrap())
+            .unwrap()
+            .is_empty()
+    };
+    assert!((0..20).all(found));
+    assert!(!(20..30).any(found));
+    // the whole file again: the first twenty rows are skipped, the rest imported
+    let report = reg
+        .import(
+            import::parse(&csv, Format::Csv, None).unwrap(),
+            false,
+            10,
+            &mut |_, _| {},
+        )
+        .unwrap();
+    assert_eq!(
+        (
+            report.rows,
+            report.petitioners_created,
+            report.cases_created,
+            report.cases_skipped
+        ),
+        (30, 10, 10, 20)
+    );
+    assert!((0..30).all(found));
+}
