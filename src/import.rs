@@ -59,15 +59,7 @@ impl Encoding {
 /// it decodes as that without error, else UTF-8 (and rows that are not valid UTF-8 are
 /// rejected one by one as "broken encoding").
 pub fn detect_encoding(bytes: &[u8]) -> Encoding {
-    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) || std::str::from_utf8(bytes).is_ok() {
-        return Encoding::Utf8;
-    }
-    let (_, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
-    if had_errors {
-        Encoding::Utf8
-    } else {
-        Encoding::Gb18030
-    }
+    detect_encoding_in(std::io::Cursor::new(bytes)).expect("reading memory does not fail")
 }
 
 fn decode_field(bytes: &[u8], enc: Encoding) -> Option<String> {
@@ -278,20 +270,13 @@ pub fn parse(
     })
 }
 
-/// [`detect_encoding`] for a file read as a stream (twice when it is not UTF-8), without
-/// holding it in memory. Leaves the reader at its start.
+/// [`detect_encoding`]'s rule (which calls this) for a file read as a stream, twice when it
+/// is not UTF-8, without holding it in memory. Leaves the reader at its start.
 pub fn detect_encoding_in(mut r: impl Read + Seek) -> std::io::Result<Encoding> {
     r.rewind()?;
-    let mut head = [0u8; 3];
-    let mut got = 0;
-    while got < 3 {
-        match r.read(&mut head[got..])? {
-            0 => break,
-            n => got += n,
-        }
-    }
+    let bom = read_head(&mut r)? == BOM;
     r.rewind()?;
-    if got == 3 && head == [0xEF, 0xBB, 0xBF] {
+    if bom {
         return Ok(Encoding::Utf8);
     }
     let mut buf = vec![0u8; 1 << 16];
@@ -379,7 +364,7 @@ pub fn count_rows(r: impl Read, format: Format) -> Result<usize, ImportError> {
                 if r.read_until(b'\n', &mut buf).map_err(ImportError::Read)? == 0 {
                     break;
                 }
-                if !buf.iter().all(u8::is_ascii_whitespace) {
+                if !blank_line(&buf) {
                     n += 1;
                 }
             }
@@ -393,6 +378,17 @@ pub fn count_rows(r: impl Read, format: Format) -> Result<usize, ImportError> {
 type Input<R> = std::io::BufReader<std::io::Chain<std::io::Cursor<Vec<u8>>, R>>;
 
 fn without_bom<R: Read>(mut r: R) -> Result<Input<R>, ImportError> {
+    let mut head = read_head(&mut r).map_err(ImportError::Read)?;
+    if head == BOM {
+        head.clear();
+    }
+    Ok(std::io::BufReader::new(std::io::Cursor::new(head).chain(r)))
+}
+
+const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
+
+/// The first (up to) three bytes of `r`, however few a read hands over.
+fn read_head(r: &mut impl Read) -> std::io::Result<Vec<u8>> {
     let mut head = vec![0u8; 3];
     let mut got = 0;
     while got < 3 {
@@ -400,14 +396,16 @@ fn without_bom<R: Read>(mut r: R) -> Result<Input<R>, ImportError> {
             Ok(0) => break,
             Ok(n) => got += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(ImportError::Read(e)),
+            Err(e) => return Err(e),
         }
     }
     head.truncate(got);
-    if head == [0xEF, 0xBB, 0xBF] {
-        head.clear();
-    }
-    Ok(std::io::BufReader::new(std::io::Cursor::new(head).chain(r)))
+    Ok(head)
+}
+
+/// A line of JSON Lines (with or without its line end) that holds nothing.
+fn blank_line(line: &[u8]) -> bool {
+    line.iter().all(u8::is_ascii_whitespace)
 }
 
 fn csv_reader<R: Read>(r: R) -> csv::Reader<R> {
@@ -580,7 +578,7 @@ impl<R: Read> Iterator for RowReader<R> {
                 let line = *line;
                 let raw = buf.strip_suffix(b"\n").unwrap_or(buf);
                 let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-                if raw.iter().all(u8::is_ascii_whitespace) {
+                if blank_line(raw) {
                     continue;
                 }
                 let Some(text) = decode_field(raw, encoding) else {
@@ -790,7 +788,7 @@ mod tests {
     }
 
     #[test]
-    fn encoding_detected_from_a_stream_agrees_with_the_whole_file() {
+    fn encoding_is_decided_by_its_rule_across_every_read_boundary() {
         // multi-byte characters across every 64 KiB read boundary
         let long_utf8: Vec<u8> = "姓名,内容\n".repeat(20_000).into_bytes();
         let gbk_text = "姓名,内容\n张三,补偿款\n".repeat(9_000);
@@ -811,9 +809,16 @@ mod tests {
             ("a cut sequence", cut, Encoding::Gb18030),
         ];
         for (what, bytes, want) in cases {
-            assert_eq!(detect_encoding(&bytes), want, "{what}, whole");
-            let got = detect_encoding_in(std::io::Cursor::new(&bytes)).unwrap();
-            assert_eq!(got, want, "{what}, streamed");
+            assert_eq!(detect_encoding(&bytes), want, "{what}");
+            // and the reader is left at its start, for the reads that follow
+            let mut r = std::io::Cursor::new(&bytes);
+            r.set_position(1.min(bytes.len() as u64));
+            assert_eq!(
+                detect_encoding_in(&mut r).unwrap(),
+                want,
+                "{what}, from a moved reader"
+            );
+            assert_eq!(r.position(), 0, "{what}");
         }
     }
 
