@@ -9,6 +9,11 @@
 //! PV_BENCH_CACHE_MIB the page cache the large log is verified with, default the vault
 //! default of 64 MiB).
 
+// The same allocator as `pvault`: see the `mimalloc` feature in Cargo.toml.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hmac::{KeyInit, Mac};
 use petition_vault::audit::{self, AuditQuery, Entry, Outcome, RecordedEntry};

@@ -22,6 +22,11 @@
 //! all systems alike. Every child generates the same records from `Synth::new(seed)`; data
 //! generation and CSV parsing are outside the timed sections. BENCHMARKS.md explains each row.
 
+// The same allocator as `pvault`: see the `mimalloc` feature in Cargo.toml.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use aes_gcm::aead::AeadInOut;
 use aes_gcm::{Aes256Gcm, KeyInit};
 use petition_vault::export::{Filters, Format as ExportFormat, Profile};

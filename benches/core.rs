@@ -5,6 +5,11 @@
 //! Run: `CARGO_BUILD_JOBS=1 cargo bench --bench core`.
 //! `PV_BENCH_AUDIT_ENTRIES` sets the audit-log length for `audit_verify` (default 20000).
 
+// The same allocator as `pvault`: see the `mimalloc` feature in Cargo.toml.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use aes_gcm::aead::AeadInOut;
 use aes_gcm::{Aes256Gcm, KeyInit};
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
