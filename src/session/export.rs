@@ -583,7 +583,7 @@ impl<'v> Session<'v> {
                 let first = first_of_span(span);
                 let start: &[u8] = if span == 0 { &[] } else { &first };
                 let end = (span + 1 < SPANS).then(|| RecordId(first_of_span(span + 1)));
-                let (mut ids, mut heads) = (Vec::new(), KeptHeads::default());
+                let (mut ids, mut part) = (Vec::new(), KeptHeads::default());
                 self.visit_records(Tree::Cases, start, end.as_ref(), &mut |id, bytes| {
                     let rec = decode_record_ref(Table::Case, &id, bytes)?;
                     self.with_case_head(&id, &rec, |head| {
@@ -592,12 +592,12 @@ impl<'v> Session<'v> {
                         }
                         ids.push(id);
                         // with_case_head opened the envelope, so it is there.
-                        heads.push(rec.envelope(META_BUNDLE).unwrap_or_default(), &head)
+                        part.push(rec.envelope(META_BUNDLE).unwrap_or_default(), &head)
                     })??;
                     Ok(true)
                 })?;
-                heads.shrink_to_fit();
-                Ok((ids, heads))
+                part.shrink_to_fit();
+                Ok((ids, part))
             },
             &mut |(ids, part)| {
                 if !ids.is_empty() {
