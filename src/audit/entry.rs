@@ -117,12 +117,29 @@ const LINKS: usize = 96;
 impl RecordedEntry {
     /// The stored bytes.
     pub fn encode(&self) -> Vec<u8> {
-        let canonical = self.entry.canonical();
-        let mut out = Vec::with_capacity(LINKS + canonical.len());
-        out.extend_from_slice(&self.prev);
-        out.extend_from_slice(&self.hash);
-        out.extend_from_slice(&self.mac);
-        out.extend_from_slice(&canonical);
+        Self::encode_parts(
+            &self.prev,
+            &self.hash,
+            &self.mac,
+            &[&self.entry.canonical()],
+        )
+    }
+
+    /// The stored bytes of an entry whose canonical bytes are `canonical`, concatenated.
+    pub(crate) fn encode_parts(
+        prev: &[u8; 32],
+        hash: &[u8; 32],
+        mac: &[u8; 32],
+        canonical: &[&[u8]],
+    ) -> Vec<u8> {
+        let len = canonical.iter().map(|p| p.len()).sum::<usize>();
+        let mut out = Vec::with_capacity(LINKS + len);
+        out.extend_from_slice(prev);
+        out.extend_from_slice(hash);
+        out.extend_from_slice(mac);
+        for part in canonical {
+            out.extend_from_slice(part);
+        }
         out
     }
 

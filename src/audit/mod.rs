@@ -157,8 +157,11 @@ pub(crate) fn evolve(key: &[u8; 32]) -> [u8; 32] {
     crypto::sha256(&[b"pv-audit-evolve", key])
 }
 
+/// Domain of the chain hash.
+const CHAIN_DOMAIN: &[u8] = b"pv-audit-v1";
+
 pub(crate) fn chain_hash(prev: &[u8; 32], canonical: &[u8]) -> [u8; 32] {
-    crypto::sha256(&[b"pv-audit-v1", prev, canonical])
+    crypto::sha256(&[CHAIN_DOMAIN, prev, canonical])
 }
 
 pub(crate) fn entry_mac(key: &[u8; 32], hash: &[u8; 32]) -> [u8; 32] {
@@ -222,14 +225,6 @@ pub(crate) const CHECKPOINT_PREFIX: &[u8] = b"checkpoint/";
 pub(crate) const BULK_TARGETS: usize = 256;
 const BULK_PREFIX: u8 = b'b';
 
-fn bulk_bucket_key(first: u8, seq: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(10);
-    k.push(BULK_PREFIX);
-    k.push(first);
-    k.extend_from_slice(&seq.to_be_bytes());
-    k
-}
-
 /// Whether `ids` (16-byte ids, concatenated, sorted) contains `id`.
 fn sorted_ids_contain(ids: &[u8], id: &[u8; 16]) -> bool {
     let (mut lo, mut hi) = (0, ids.len() / 16);
@@ -246,21 +241,32 @@ fn sorted_ids_contain(ids: &[u8], id: &[u8; 16]) -> bool {
 
 /// The audit-index entries of `entry` (committed as `seq`): (key, value).
 fn index_entries(entry: &Entry, seq: u64) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut keys = index_prefixes(entry);
+    for (k, _) in &mut keys {
+        k.extend_from_slice(&seq.to_be_bytes());
+    }
+    keys
+}
+
+/// [`index_entries`] before the entry's place in the log is known: every key ends with the
+/// sequence number, which is left off here.
+fn index_prefixes(entry: &Entry) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut keys = Vec::new();
     if entry.targets.len() > BULK_TARGETS {
         let mut ids: Vec<&[u8; 16]> = entry.targets.iter().map(|t| &t.0).collect();
-        ids.sort_unstable();
+        // A stable sort: it merges sorted runs in linear time, and an export names its
+        // cases and then its petitioners, each list sorted.
+        ids.sort();
         ids.dedup();
         for bucket in ids.chunk_by(|a, b| a[0] == b[0]) {
             let value: Vec<u8> = bucket.iter().flat_map(|id| id.iter().copied()).collect();
-            keys.push((bulk_bucket_key(bucket[0][0], seq), value));
+            keys.push((vec![BULK_PREFIX, bucket[0][0]], value));
         }
     } else {
         for t in &entry.targets {
             let mut k = Vec::with_capacity(25);
             k.push(b'r');
             k.extend_from_slice(&t.0);
-            k.extend_from_slice(&seq.to_be_bytes());
             keys.push((k, Vec::new()));
         }
     }
@@ -268,7 +274,6 @@ fn index_entries(entry: &Entry, seq: u64) -> Vec<(Vec<u8>, Vec<u8>)> {
     k.push(b'a');
     k.extend_from_slice(entry.actor.as_bytes());
     k.push(0);
-    k.extend_from_slice(&seq.to_be_bytes());
     keys.push((k, Vec::new()));
     keys
 }
@@ -294,26 +299,49 @@ pub(crate) fn commit(
     signer: Option<&Signer<'_>>,
 ) -> Result<(AuditCommitted, Option<Checkpoint>), StoreError> {
     let out = std::cell::RefCell::new((0u64, None::<Checkpoint>));
+    // What does not depend on the entry's place in the log is worked out once, outside the
+    // store's transaction (which may call `build` again): the canonical bytes after the
+    // sequence number (the first field, a varint) and the index entries. For an export's
+    // entry naming millions of records these are most of the commit's work, done on two
+    // threads.
+    let tail_of = || {
+        let canonical = entry.canonical();
+        let seq_len = postcard::to_stdvec(&entry.seq)
+            .expect("a u64 serialises")
+            .len();
+        canonical[seq_len..].to_vec()
+    };
+    let (tail, index) = if entry.targets.len() > BULK_TARGETS {
+        rayon::join(tail_of, || index_prefixes(entry))
+    } else {
+        (tail_of(), index_prefixes(entry))
+    };
     let build = |head: Option<&[u8]>| -> Result<AuditAppend, StoreError> {
         let head: Head = head
             .and_then(|h| postcard::from_bytes(h).ok())
             .ok_or_else(|| StoreError::Audit("the audit head is missing or unreadable".into()))?;
-        let mut e = entry.clone();
-        e.seq = head.next_seq;
-        let hash = chain_hash(&head.hash, &e.canonical());
+        let seq = head.next_seq;
+        let seq_bytes = postcard::to_stdvec(&seq).expect("a u64 serialises");
+        // chain_hash over `seq_bytes | tail`, the canonical bytes, without joining them.
+        let hash = crypto::sha256(&[CHAIN_DOMAIN, &head.hash, &seq_bytes, &tail]);
         let mac = entry_mac(&head.mac_key, &hash);
-        let size = head.next_seq + 1;
-        let mut extra: Vec<(Tree, Vec<u8>, Vec<u8>)> = index_entries(&e, e.seq)
-            .into_iter()
-            .map(|(k, v)| (Tree::AuditIndex, k, v))
+        let size = seq + 1;
+        let mut extra: Vec<(Tree, Vec<u8>, Vec<u8>)> = index
+            .iter()
+            .map(|(prefix, v)| {
+                let mut k = Vec::with_capacity(prefix.len() + 8);
+                k.extend_from_slice(prefix);
+                k.extend_from_slice(&seq.to_be_bytes());
+                (Tree::AuditIndex, k, v.clone())
+            })
             .collect();
         let mut checkpoint = None;
         let (mut cp_size, mut cp_ms) = (head.last_checkpoint_size, head.last_checkpoint_ms);
         if let Some(s) = signer {
             let due = size - head.last_checkpoint_size >= s.policy.every_entries
-                || e.time_ms - head.last_checkpoint_ms >= s.policy.every_ms;
+                || entry.time_ms - head.last_checkpoint_ms >= s.policy.every_ms;
             if s.force || due {
-                let cp = Checkpoint::sign(s.key, s.vault_id, size, hash, e.time_ms);
+                let cp = Checkpoint::sign(s.key, s.vault_id, size, hash, entry.time_ms);
                 let mut key = CHECKPOINT_PREFIX.to_vec();
                 key.extend_from_slice(&size.to_be_bytes());
                 extra.push((
@@ -321,7 +349,7 @@ pub(crate) fn commit(
                     key,
                     postcard::to_stdvec(&cp).expect("checkpoint serialises"),
                 ));
-                (cp_size, cp_ms) = (size, e.time_ms);
+                (cp_size, cp_ms) = (size, entry.time_ms);
                 checkpoint = Some(cp);
             }
         }
@@ -332,17 +360,10 @@ pub(crate) fn commit(
             last_checkpoint_size: cp_size,
             last_checkpoint_ms: cp_ms,
         };
-        let seq = e.seq;
-        let recorded = RecordedEntry {
-            entry: e,
-            prev: head.hash,
-            hash,
-            mac,
-        };
         *out.borrow_mut() = (seq, checkpoint);
         Ok(AuditAppend {
             key: seq.to_be_bytes().to_vec(),
-            entry: recorded.encode(),
+            entry: RecordedEntry::encode_parts(&head.hash, &hash, &mac, &[&seq_bytes, &tail]),
             head: postcard::to_stdvec(&new_head).expect("head serialises"),
             extra,
         })
@@ -552,6 +573,58 @@ mod tests {
         b[..4].copy_from_slice(&n.wrapping_mul(2_654_435_761).to_be_bytes());
         b[4..8].copy_from_slice(&n.to_be_bytes());
         RecordId(b)
+    }
+
+    /// The commit works out an entry's canonical bytes without its sequence number once,
+    /// then puts the number in front: what it stores must be exactly the entry encoded at
+    /// its place in the log, whatever `seq` the caller left in it, for one- two- and
+    /// three-byte sequence numbers, small and bulk entries.
+    #[test]
+    fn a_commit_stores_the_entry_encoded_at_its_place_in_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path(), 8 << 20).unwrap();
+        let k0 = AuditKey::new(DerivedKey::from_bytes([7; 32]), [0; 32], [0; 16]);
+        let mut w = WriteSet::new();
+        genesis_writes(&k0, &mut w);
+        store.commit_unaudited(&w).unwrap();
+        let none = WriteSet::new();
+        let many: Vec<RecordId> = (0..BULK_TARGETS as u32 * 3).map(id).collect();
+        // The caller's seq is ignored, and its encoded length differs from the real one.
+        let cases = [
+            (0u64, vec![id(1)]),
+            (70_000, many.clone()),
+            (u64::MAX, vec![id(2), id(3)]),
+        ];
+        let mut prev = GENESIS_HASH;
+        for n in 0u64..135 {
+            let (caller_seq, targets) = &cases[(n % 3) as usize];
+            let mut e = entry(&format!("officer{n}"), targets.clone());
+            e.seq = *caller_seq;
+            let (proof, _) = commit(&store, &none, &e, None).unwrap();
+            assert_eq!(proof.seq, n);
+
+            let stored = store.get(Tree::Audit, &n.to_be_bytes()).unwrap().unwrap();
+            e.seq = n;
+            let hash = chain_hash(&prev, &e.canonical());
+            let rec = RecordedEntry::decode(&stored).expect("the stored entry decodes");
+            assert_eq!(rec.entry, e);
+            assert_eq!((rec.prev, rec.hash), (prev, hash));
+            assert_eq!(
+                rec.encode(),
+                stored,
+                "stored bytes are the canonical encoding"
+            );
+            for key in index_keys(&e) {
+                assert!(
+                    store.get(Tree::AuditIndex, &key).unwrap().is_some(),
+                    "entry {n}: index key {} is missing",
+                    hex::encode(&key)
+                );
+            }
+            prev = hash;
+        }
+        let report = verify::verify_log(&store, &[0; 16], &[0; 32], Some(&k0), &[]).unwrap();
+        assert_eq!(report.entries, 135);
     }
 
     #[test]
