@@ -191,12 +191,13 @@ struct KeptHeads {
     fixed: Vec<(i64, model::Channel, crate::workflow::Status, bool)>,
     /// Case number and category of every case, back to back.
     text: String,
-    /// Per case: where its case number ends and where its category ends in `text`.
-    text_ends: Vec<(usize, usize)>,
+    /// Per case: where its case number ends and where its category ends in `text` (a
+    /// part's text is far below 4 GiB: u32 saves ~8 MB a million cases).
+    text_ends: Vec<(u32, u32)>,
     /// The petitioners of every case, back to back.
     pids: Vec<RecordId>,
     /// Per case: where its petitioners end in `pids`.
-    pid_ends: Vec<usize>,
+    pid_ends: Vec<u32>,
 }
 
 /// The meta columns of one row: from the meta opened for it, or kept from the selection.
@@ -237,12 +238,15 @@ impl KeptHeads {
             head.status,
             head.is_accusation,
         ));
+        let end = |len: usize| {
+            u32::try_from(len).map_err(|_| VaultError::Corrupt("export part too large"))
+        };
         self.text.push_str(head.case_no);
-        let case_no_end = self.text.len();
+        let case_no_end = end(self.text.len())?;
         self.text.push_str(head.category);
-        self.text_ends.push((case_no_end, self.text.len()));
+        self.text_ends.push((case_no_end, end(self.text.len())?));
         self.pids.extend_from_slice(&head.petitioner_ids);
-        self.pid_ends.push(self.pids.len());
+        self.pid_ends.push(end(self.pids.len())?);
         Ok(())
     }
 
@@ -263,9 +267,14 @@ impl KeptHeads {
             return None;
         }
         let (received_at, channel, status, is_accusation) = self.fixed[i];
-        let text_start = if i == 0 { 0 } else { self.text_ends[i - 1].1 };
-        let (case_no_end, category_end) = self.text_ends[i];
-        let pid_start = if i == 0 { 0 } else { self.pid_ends[i - 1] };
+        let at = |end: u32| end as usize;
+        let text_start = if i == 0 {
+            0
+        } else {
+            at(self.text_ends[i - 1].1)
+        };
+        let (case_no_end, category_end) = (at(self.text_ends[i].0), at(self.text_ends[i].1));
+        let pid_start = if i == 0 { 0 } else { at(self.pid_ends[i - 1]) };
         Some(RowMeta {
             case_no: &self.text[text_start..case_no_end],
             category: &self.text[case_no_end..category_end],
@@ -273,7 +282,7 @@ impl KeptHeads {
             status,
             received_at,
             is_accusation,
-            petitioner_ids: &self.pids[pid_start..self.pid_ends[i]],
+            petitioner_ids: &self.pids[pid_start..at(self.pid_ends[i])],
         })
     }
 }
