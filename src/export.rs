@@ -641,6 +641,53 @@ mod tests {
         assert_eq!(province_of("某某某某某某某某某某某某某省"), "未知");
     }
 
+    /// Records are written byte for byte as the `csv` crate's default writer writes them:
+    /// every row of one to three fields drawn from values that need quotes or not.
+    #[test]
+    fn csv_records_match_the_csv_crate() {
+        let values = [
+            "",
+            "a",
+            ",",
+            "\"",
+            "\n",
+            "\r",
+            "a,b",
+            "中文，内容",
+            "=1",
+            " x ",
+            "say \"hi\"",
+        ];
+        let mut rows: Vec<Vec<&str>> = values.iter().map(|v| vec![*v]).collect();
+        for _ in 0..2 {
+            let longer: Vec<Vec<&str>> = rows
+                .iter()
+                .filter(|r| r.len() == rows.last().map_or(0, |l| l.len()))
+                .flat_map(|r| {
+                    values.iter().map(move |v| {
+                        let mut r = r.clone();
+                        r.push(v);
+                        r
+                    })
+                })
+                .collect();
+            rows.extend(longer);
+        }
+        assert_eq!(rows.len(), 11 + 121 + 1331);
+        for row in &rows {
+            let mut ours = Vec::new();
+            csv_record(&mut ours, row.iter().map(|c| c.as_bytes()));
+            let mut theirs = csv::Writer::from_writer(Vec::new());
+            theirs.write_record(row).unwrap();
+            let theirs = theirs.into_inner().unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&ours),
+                String::from_utf8_lossy(&theirs),
+                "{row:?}"
+            );
+        }
+    }
+
     #[test]
     fn csv_defuses_formulas_and_writes_bom() {
         let e = Export {
