@@ -575,18 +575,24 @@ mod tests {
         RecordId(b)
     }
 
-    /// The commit works out an entry's canonical bytes without its sequence number once,
-    /// then puts the number in front: what it stores must be exactly the entry encoded at
-    /// its place in the log, whatever `seq` the caller left in it, for one- two- and
-    /// three-byte sequence numbers, small and bulk entries.
-    #[test]
-    fn a_commit_stores_the_entry_encoded_at_its_place_in_the_log() {
+    /// A store holding an empty audit log, and the officer's first key.
+    fn empty_log() -> (tempfile::TempDir, SledStore, AuditKey) {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(dir.path(), 8 << 20).unwrap();
         let k0 = AuditKey::new(DerivedKey::from_bytes([7; 32]), [0; 32], [0; 16]);
         let mut w = WriteSet::new();
         genesis_writes(&k0, &mut w);
         store.commit_unaudited(&w).unwrap();
+        (dir, store, k0)
+    }
+
+    /// The commit works out an entry's canonical bytes without its sequence number once,
+    /// then puts the number in front: what it stores must be exactly the entry encoded at
+    /// its place in the log, whatever `seq` the caller left in it, for one- two- and
+    /// three-byte sequence numbers, small and bulk entries.
+    #[test]
+    fn a_commit_stores_the_entry_encoded_at_its_place_in_the_log() {
+        let (_dir, store, k0) = empty_log();
         let none = WriteSet::new();
         let many: Vec<RecordId> = (0..BULK_TARGETS as u32 * 3).map(id).collect();
         // The caller's seq is ignored, and its encoded length differs from the real one.
@@ -629,12 +635,7 @@ mod tests {
 
     #[test]
     fn a_bulk_entry_is_indexed_once_and_still_found_by_record() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path(), 8 << 20).unwrap();
-        let k0 = AuditKey::new(DerivedKey::from_bytes([7; 32]), [0; 32], [0; 16]);
-        let mut w = WriteSet::new();
-        genesis_writes(&k0, &mut w);
-        store.commit_unaudited(&w).unwrap();
+        let (_dir, store, _) = empty_log();
         let many: Vec<RecordId> = (0..BULK_TARGETS as u32 + 1).map(id).collect();
         let (a, b, outside) = (id(17), id(BULK_TARGETS as u32), id(u32::MAX));
         let none = WriteSet::new();
