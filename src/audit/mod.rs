@@ -304,18 +304,15 @@ pub(crate) fn commit(
     // sequence number (the first field, a varint) and the index entries. For an export's
     // entry naming millions of records these are most of the commit's work, done on two
     // threads.
-    let tail_of = || {
-        let canonical = entry.canonical();
-        let seq_len = postcard::to_stdvec(&entry.seq)
-            .expect("a u64 serialises")
-            .len();
-        canonical[seq_len..].to_vec()
-    };
-    let (tail, index) = if entry.targets.len() > BULK_TARGETS {
-        rayon::join(tail_of, || index_prefixes(entry))
+    let (canonical, index) = if entry.targets.len() > BULK_TARGETS {
+        rayon::join(|| entry.canonical(), || index_prefixes(entry))
     } else {
-        (tail_of(), index_prefixes(entry))
+        (entry.canonical(), index_prefixes(entry))
     };
+    let seq_len = postcard::to_stdvec(&entry.seq)
+        .expect("a u64 serialises")
+        .len();
+    let tail = &canonical[seq_len..];
     let build = |head: Option<&[u8]>| -> Result<AuditAppend, StoreError> {
         let head: Head = head
             .and_then(|h| postcard::from_bytes(h).ok())
@@ -323,7 +320,7 @@ pub(crate) fn commit(
         let seq = head.next_seq;
         let seq_bytes = postcard::to_stdvec(&seq).expect("a u64 serialises");
         // chain_hash over `seq_bytes | tail`, the canonical bytes, without joining them.
-        let hash = crypto::sha256(&[CHAIN_DOMAIN, &head.hash, &seq_bytes, &tail]);
+        let hash = crypto::sha256(&[CHAIN_DOMAIN, &head.hash, &seq_bytes, tail]);
         let mac = entry_mac(&head.mac_key, &hash);
         let size = seq + 1;
         let mut extra: Vec<(Tree, Vec<u8>, Vec<u8>)> = index
@@ -363,7 +360,7 @@ pub(crate) fn commit(
         *out.borrow_mut() = (seq, checkpoint);
         Ok(AuditAppend {
             key: seq.to_be_bytes().to_vec(),
-            entry: RecordedEntry::encode_parts(&head.hash, &hash, &mac, &[&seq_bytes, &tail]),
+            entry: RecordedEntry::encode_parts(&head.hash, &hash, &mac, &[&seq_bytes, tail]),
             head: postcard::to_stdvec(&new_head).expect("head serialises"),
             extra,
         })
