@@ -26,6 +26,7 @@ use crate::crypto::SecretText;
 use crate::model::{Channel, NewPetitioner};
 use std::collections::HashMap;
 use std::io::{BufRead, Read, Seek};
+use zeroize::{Zeroize, Zeroizing};
 
 /// The input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,15 +63,24 @@ pub fn detect_encoding(bytes: &[u8]) -> Encoding {
     detect_encoding_in(std::io::Cursor::new(bytes)).expect("reading memory does not fail")
 }
 
-fn decode_field(bytes: &[u8], enc: Encoding) -> Option<String> {
+/// A field's text, decoded (wiped when dropped: it is the file's plaintext).
+fn decode_field(bytes: &[u8], enc: Encoding) -> Option<Zeroizing<String>> {
     match enc {
-        Encoding::Utf8 => std::str::from_utf8(bytes).ok().map(str::to_owned),
+        Encoding::Utf8 => std::str::from_utf8(bytes)
+            .ok()
+            .map(|t| Zeroizing::new(t.to_owned())),
         Encoding::Gb18030 => {
             let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
-            (!had_errors).then(|| text.into_owned())
+            // The decoded string itself (a copy when `text` borrows ASCII input) is wiped,
+            // also when the row is refused.
+            let text = Zeroizing::new(text.into_owned());
+            (!had_errors).then_some(text)
         }
     }
 }
+
+/// A row's decoded fields by column (wiped when dropped).
+type RowFields = HashMap<&'static str, Zeroizing<String>>;
 
 /// A row that passed parsing (values still unvalidated: the gate validates).
 pub struct Row {
@@ -184,7 +194,7 @@ fn field_of(header: &str) -> Option<&'static str> {
         .map(|(f, _)| *f)
 }
 
-fn build_row(line: u64, fields: &HashMap<&'static str, String>) -> Result<Row, String> {
+fn build_row(line: u64, fields: &RowFields) -> Result<Row, String> {
     let get = |k: &str| fields.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
     let name = get("name").ok_or("missing name")?;
     let id_number = get("id_number").ok_or("missing id_number")?;
@@ -439,7 +449,8 @@ enum Source<R: Read> {
     Jsonl {
         reader: Input<R>,
         line: u64,
-        buf: Vec<u8>,
+        /// The line being read (wiped when the reader is dropped).
+        buf: Zeroizing<Vec<u8>>,
         done: bool,
     },
 }
@@ -476,7 +487,7 @@ impl<R: Read> RowReader<R> {
             Format::Jsonl => Source::Jsonl {
                 reader: r,
                 line: 0,
-                buf: Vec::new(),
+                buf: Zeroizing::new(Vec::new()),
                 done: false,
             },
         };
@@ -537,7 +548,7 @@ impl<R: Read> Iterator for RowReader<R> {
                 if blank_record(record) {
                     continue;
                 }
-                let mut fields = HashMap::new();
+                let mut fields = RowFields::new();
                 for (i, raw) in record.iter().enumerate() {
                     let Some(Some(col)) = columns.get(i) else {
                         continue;
@@ -591,7 +602,7 @@ impl<R: Read> Iterator for RowReader<R> {
 }
 
 fn jsonl_row(line: u64, text: &str, unknown: &mut Vec<String>) -> Result<Row, Rejected> {
-    let obj: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(text) {
+    let mut obj: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(text) {
         Ok(serde_json::Value::Object(o)) => o,
         _ => {
             return Err(Rejected {
@@ -600,7 +611,7 @@ fn jsonl_row(line: u64, text: &str, unknown: &mut Vec<String>) -> Result<Row, Re
             });
         }
     };
-    let mut fields = HashMap::new();
+    let mut fields = RowFields::new();
     for (k, v) in &obj {
         let Some(f) = field_of(k) else {
             let k = header_label(k, unknown.len());
@@ -609,24 +620,48 @@ fn jsonl_row(line: u64, text: &str, unknown: &mut Vec<String>) -> Result<Row, Re
             }
             continue;
         };
-        let text = match v {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Bool(b) => b.to_string(),
-            serde_json::Value::Number(n) => n.to_string(),
-            serde_json::Value::Array(items) => items
-                .iter()
-                .filter_map(|x| {
-                    x.as_str()
-                        .map(str::to_owned)
-                        .or_else(|| x.as_number().map(|n| n.to_string()))
-                })
-                .collect::<Vec<_>>()
-                .join(";"),
-            _ => continue,
+        // Written straight into the wiped string: no intermediate copies of the value.
+        let mut text = Zeroizing::new(String::new());
+        let push = |x: &serde_json::Value, t: &mut String| match x {
+            serde_json::Value::String(s) => t.push_str(s),
+            serde_json::Value::Number(n) => {
+                let _ = std::fmt::Write::write_fmt(t, format_args!("{n}"));
+            }
+            _ => {}
         };
+        match v {
+            serde_json::Value::String(_) | serde_json::Value::Number(_) => push(v, &mut text),
+            serde_json::Value::Bool(b) => text.push_str(if *b { "true" } else { "false" }),
+            serde_json::Value::Array(items) => {
+                // Strings and numbers, joined by ';' (other items are left out).
+                let joined = items.iter().filter(|x| x.is_string() || x.is_number());
+                for (i, x) in joined.enumerate() {
+                    if i > 0 {
+                        text.push(';');
+                    }
+                    push(x, &mut text);
+                }
+            }
+            _ => continue,
+        }
         fields.insert(f, text);
     }
-    build_row(line, &fields).map_err(|reason| Rejected { line, reason })
+    let row = build_row(line, &fields).map_err(|reason| Rejected { line, reason });
+    wipe_json_strings(obj.values_mut());
+    row
+}
+
+/// Wipes the strings of parsed JSON values (the file's plaintext) before they are dropped.
+/// Object keys cannot be reached mutably; they are column names.
+fn wipe_json_strings<'a>(values: impl Iterator<Item = &'a mut serde_json::Value>) {
+    for v in values {
+        match v {
+            serde_json::Value::String(s) => s.zeroize(),
+            serde_json::Value::Array(items) => wipe_json_strings(items.iter_mut()),
+            serde_json::Value::Object(o) => wipe_json_strings(o.values_mut()),
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]
@@ -693,6 +728,33 @@ mod tests {
                 }
             ]
         );
+    }
+
+    /// JSON values of every kind become field text as before the reader wrote them into
+    /// wiped strings: strings as they are, numbers as written, booleans as `true`/`false`,
+    /// arrays as their strings and numbers joined by ';' (other items left out).
+    #[test]
+    fn jsonl_values_of_every_kind_become_field_text() {
+        let input = concat!(
+            r#"{"name":"张三","id_number":11010519491231,"phones":["13812345678",13912345678,{"x":1},true,"","010-62345678"],"#,
+            r#""title":"补偿","content":"未发放","accusation":true,"category":12.5}"#,
+            "\n",
+            r#"{"name":"李四","id_number":"11010519491231002X","phone":[],"title":"t","content":"c","accusation":false}"#,
+            "\n"
+        );
+        let p = parse(input.as_bytes(), Format::Jsonl, None).unwrap();
+        assert_eq!(p.rejected, vec![]);
+        let first = &p.rows[0];
+        assert_eq!(first.petitioner.id_number.expose(), "11010519491231");
+        let phones: Vec<&str> = first.petitioner.phones.iter().map(|p| p.expose()).collect();
+        // "13812345678;13912345678;;010-62345678", split and emptied parts dropped.
+        assert_eq!(phones, ["13812345678", "13912345678", "010-62345678"]);
+        let case = first.case.as_ref().unwrap();
+        assert!(case.is_accusation);
+        assert_eq!(case.category, "12.5");
+        let second = &p.rows[1];
+        assert!(second.petitioner.phones.is_empty());
+        assert!(!second.case.as_ref().unwrap().is_accusation);
     }
 
     #[test]
