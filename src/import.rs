@@ -604,7 +604,11 @@ impl<R: Read> Iterator for RowReader<R> {
 fn jsonl_row(line: u64, text: &str, unknown: &mut Vec<String>) -> Result<Row, Rejected> {
     let mut obj: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(text) {
         Ok(serde_json::Value::Object(o)) => o,
-        _ => {
+        other => {
+            // A line that is JSON but not an object (a bare string, an array) is wiped too.
+            if let Ok(mut v) = other {
+                wipe_json_strings(std::iter::once(&mut v));
+            }
             return Err(Rejected {
                 line,
                 reason: "not a JSON object".into(),
@@ -711,7 +715,7 @@ mod tests {
 
     #[test]
     fn jsonl_rows() {
-        let input = "{\"name\":\"张三\",\"id_number\":\"11010519491231002X\",\"phones\":[\"13812345678\"]}\nnot json\n\n{\"姓名\":\"李四\"}\n";
+        let input = "{\"name\":\"张三\",\"id_number\":\"11010519491231002X\",\"phones\":[\"13812345678\"]}\nnot json\n\n{\"姓名\":\"李四\"}\n[\"王五\",\"11010519491231002X\"]\n";
         let p = parse(input.as_bytes(), Format::Jsonl, None).unwrap();
         assert_eq!(p.rows.len(), 1);
         assert_eq!(p.rows[0].petitioner.phones.len(), 1);
@@ -725,6 +729,10 @@ mod tests {
                 Rejected {
                     line: 4,
                     reason: "missing id_number".into()
+                },
+                Rejected {
+                    line: 5,
+                    reason: "not a JSON object".into()
                 }
             ]
         );
