@@ -136,6 +136,11 @@ impl RowText {
         self.cell(|t| t.push_str(value));
     }
 
+    /// Bytes of text in its cells.
+    pub(crate) fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
     /// Cell `i` (empty when there is none).
     pub(crate) fn nth(&self, i: usize) -> &str {
         let Some(&end) = self.ends.get(i) else {

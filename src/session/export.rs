@@ -1,17 +1,19 @@
-//! Exports through the gate, streamed: a first pass reads only case meta to select the
-//! cases (and their petitioners) this user may export; then ONE audit entry listing every
-//! selected id is committed durably; only then is anything decrypted for output: the
-//! exported petitioners, once each in key order, into their compact row cells, and then
-//! the cases, chunk by chunk, handed to the output in case-id order. Memory holds the
-//! selected ids (the audit entry needs them all), what a row shows of each selected case's
-//! meta (kept from the selection, so that the rows pass opens only the fields of a case
-//! not rewritten since), the petitioner cells (tens of bytes each) and a few chunks of
-//! rows, not the export.
+//! Exports through the gate, streamed: a first pass reads every case, opens only its meta
+//! to select the cases (and their petitioners) this user may export, and keeps what the
+//! rows need of each selected case: the meta columns, and the still sealed envelopes its
+//! row will open; then ONE audit entry listing every selected id is committed durably; only
+//! then is anything decrypted for output: the exported petitioners, once each in key
+//! order, into their compact row cells, and then the kept cases, chunk by chunk, handed to
+//! the output in case-id order. The rows show the cases as the selection read them (the
+//! state the audit entry lists), and the store's case tree is read once. Memory holds the
+//! selected ids (the audit entry needs them all), the kept cases (~100 bytes of meta and
+//! the sealed envelopes, ~460 bytes for a redacted row, a case), the petitioner cells (tens
+//! of bytes each) and a few chunks of rows, not the export.
 //!
 //! Every pass is a pipeline ([`in_order`]): its records are cut into key ranges, each
-//! range is read from the store and decrypted (and, for a file, encoded) by one job on the
-//! rayon pool, so that every core reads as well as decrypts, and this thread takes the
-//! results back in key order.
+//! range is read (from the store, or from what the selection kept) and decrypted (and, for
+//! a file, encoded) by one job on the rayon pool, so that every core reads as well as
+//! decrypts, and this thread takes the results back in key order.
 
 use super::{CaseGate, CaseMetaHead, Envelopes, FieldTexts, Reason, Session, decode_record_ref};
 use crate::audit::{AuditCommitted, Outcome};
@@ -20,7 +22,7 @@ use crate::error::VaultError;
 use crate::export::{
     Export, ExportRow, Filters, Format, Manifest, Profile, RowEncoder, RowText, RowWriter,
 };
-use crate::model::{self, META_BUNDLE, RecordId, Table};
+use crate::model::{self, RecordId, Table};
 use crate::policy::{self, Action, Class, Denial};
 use crate::store::{Tree, WriteSet};
 use crate::vault::now_ms;
@@ -160,33 +162,41 @@ struct Selection {
     heads: Vec<(usize, KeptHeads)>,
     /// Their petitioners, sorted, once each.
     petitioners: Vec<RecordId>,
+    /// The names of the envelopes kept for the rows.
+    sealed: Vec<&'static str>,
 }
 
 impl Selection {
-    /// The meta of `cases[at]` as the selection read it, if `envelope` is still the meta
-    /// envelope it was read from.
-    fn kept(&self, at: usize, envelope: &[u8]) -> Option<RowMeta<'_>> {
+    /// What the selection kept of `cases[at]`: its meta columns and the sealed fields its
+    /// row opens.
+    fn kept(&self, at: usize) -> Option<(RowMeta<'_>, SealedFields<'_>)> {
         let part = self
             .heads
             .partition_point(|(from, _)| *from <= at)
             .checked_sub(1)?;
         let (from, heads) = &self.heads[part];
-        heads.unchanged(at - from, envelope)
+        let (meta, bytes) = heads.get(at - from)?;
+        Some((
+            meta,
+            SealedFields {
+                bytes,
+                names: &self.sealed,
+            },
+        ))
     }
 }
 
-/// Bytes of a meta envelope that identify one sealing of it: the header and the random
-/// nonce (every rewrite of a case seals its meta again, with a new nonce).
-const STAMP: usize = 18;
-
-/// What a row shows of selected cases' meta, kept from the selection (in the order of the
-/// selected ids) so that the rows pass does not open the meta a second time. A case whose
-/// meta envelope is no longer the one read (rewritten since) is opened and gated again.
-/// About 100 bytes per case; the text is wiped on drop.
+/// What the rows need of selected cases, kept from the selection (in the order of the
+/// selected ids), so that the rows pass neither reads the store again nor opens the meta a
+/// second time: the meta columns (~100 bytes a case; the text is wiped on drop) and the
+/// envelopes the row opens, as stored (sealed: they are opened, and authenticated against
+/// their case and field, only after the audit entry is committed).
 #[derive(Default)]
 struct KeptHeads {
-    /// The meta envelope's first [`STAMP`] bytes, per case.
-    stamps: Vec<[u8; STAMP]>,
+    /// The envelopes a row opens (see [`SealedFields`]), of every case, back to back.
+    sealed: Vec<u8>,
+    /// Per case: where its envelopes end in `sealed`.
+    sealed_ends: Vec<u32>,
     /// Per case: received at, channel, status, accusation.
     fixed: Vec<(i64, model::Channel, crate::workflow::Status, bool)>,
     /// Case number and category of every case, back to back.
@@ -226,12 +236,13 @@ impl<'a> From<&'a CaseMetaHead<'a>> for RowMeta<'a> {
 }
 
 impl KeptHeads {
-    fn push(&mut self, envelope: &[u8], head: &CaseMetaHead<'_>) -> Result<(), VaultError> {
-        let stamp = envelope
-            .get(..STAMP)
-            .and_then(|s| s.try_into().ok())
-            .ok_or(VaultError::Corrupt("case meta envelope"))?;
-        self.stamps.push(stamp);
+    /// Keeps case `head`'s meta columns and the envelopes of `rec` named in `sealed`.
+    fn push(
+        &mut self,
+        head: &CaseMetaHead<'_>,
+        rec: &impl Envelopes,
+        sealed: &[&'static str],
+    ) -> Result<(), VaultError> {
         self.fixed.push((
             head.received_at,
             head.channel,
@@ -247,44 +258,89 @@ impl KeptHeads {
         self.text_ends.push((case_no_end, end(self.text.len())?));
         self.pids.extend_from_slice(&head.petitioner_ids);
         self.pid_ends.push(end(self.pids.len())?);
+        for (i, name) in sealed.iter().enumerate() {
+            if let Some(env) = rec.envelope(name) {
+                let i = u8::try_from(i).expect("a row opens a handful of envelopes");
+                let len = end(env.len())?;
+                self.sealed.push(i);
+                self.sealed.extend_from_slice(&len.to_le_bytes());
+                self.sealed.extend_from_slice(env);
+            }
+        }
+        self.sealed_ends.push(end(self.sealed.len())?);
         Ok(())
     }
 
     /// Gives back the room its vectors grew into but do not use.
     fn shrink_to_fit(&mut self) {
-        self.stamps.shrink_to_fit();
         self.fixed.shrink_to_fit();
         self.text.shrink_to_fit();
         self.text_ends.shrink_to_fit();
         self.pids.shrink_to_fit();
         self.pid_ends.shrink_to_fit();
+        self.sealed.shrink_to_fit();
+        self.sealed_ends.shrink_to_fit();
     }
 
-    /// The `i`-th case's meta as the selection read it, if `envelope` is still the meta
-    /// envelope it was read from.
-    fn unchanged(&self, i: usize, envelope: &[u8]) -> Option<RowMeta<'_>> {
-        if envelope.get(..STAMP)? != self.stamps.get(i)? {
-            return None;
-        }
-        let (received_at, channel, status, is_accusation) = self.fixed[i];
+    /// The `i`-th case as the selection read it.
+    fn get(&self, i: usize) -> Option<(RowMeta<'_>, &[u8])> {
+        let (received_at, channel, status, is_accusation) = *self.fixed.get(i)?;
         let at = |end: u32| end as usize;
+        let before = |ends: &[u32]| if i == 0 { 0 } else { at(ends[i - 1]) };
         let text_start = if i == 0 {
             0
         } else {
             at(self.text_ends[i - 1].1)
         };
         let (case_no_end, category_end) = (at(self.text_ends[i].0), at(self.text_ends[i].1));
-        let pid_start = if i == 0 { 0 } else { at(self.pid_ends[i - 1]) };
-        Some(RowMeta {
+        let meta = RowMeta {
             case_no: &self.text[text_start..case_no_end],
             category: &self.text[case_no_end..category_end],
             channel,
             status,
             received_at,
             is_accusation,
-            petitioner_ids: &self.pids[pid_start..at(self.pid_ends[i])],
-        })
+            petitioner_ids: &self.pids[before(&self.pid_ends)..at(self.pid_ends[i])],
+        };
+        let sealed = &self.sealed[before(&self.sealed_ends)..at(self.sealed_ends[i])];
+        Some((meta, sealed))
     }
+}
+
+/// The envelopes of one case that its row opens, as the selection read them: each
+/// `[index in the names][length, u32 LE][envelope]`. They are opened (authenticated against
+/// their record and field) only after the audit entry is committed.
+struct SealedFields<'a> {
+    bytes: &'a [u8],
+    names: &'a [&'static str],
+}
+
+impl Envelopes for SealedFields<'_> {
+    fn envelope(&self, name: &str) -> Option<&[u8]> {
+        let mut rest = self.bytes;
+        while let [i, l0, l1, l2, l3, tail @ ..] = rest {
+            let len = u32::from_le_bytes([*l0, *l1, *l2, *l3]) as usize;
+            let env = tail.get(..len)?;
+            if self.names.get(usize::from(*i)) == Some(&name) {
+                return Some(env);
+            }
+            rest = &tail[len..];
+        }
+        None
+    }
+}
+
+/// The envelopes of a case that an export's rows open, given the field classes it
+/// decrypts: the masked bundle and the shown fields of those classes.
+fn sealed_names(field_classes: &[Class]) -> Vec<&'static str> {
+    let masked = field_classes
+        .contains(&Class::Masked)
+        .then_some(model::MASKED_BUNDLE);
+    let shown = model::CASE_FIELDS
+        .iter()
+        .filter(|f| model::CASE_SHOWN.contains(&f.name) && field_classes.contains(&f.class))
+        .map(|f| f.name);
+    masked.into_iter().chain(shown).collect()
 }
 
 impl Drop for KeptHeads {
@@ -548,7 +604,7 @@ impl<'v> Session<'v> {
         let classes = self.export_classes(profile, reason)?;
 
         // Pass 1: meta only, for selection. Nothing of it leaves this function.
-        let selection = self.select(filters)?;
+        let selection = self.select(filters, &classes)?;
         let Selection {
             cases, petitioners, ..
         } = &selection;
@@ -570,7 +626,7 @@ impl<'v> Session<'v> {
         let columns = columns_of(profile);
         sink.begin(&columns, cases.len())
             .map_err(VaultError::ExportWrite)?;
-        let count = self.export_pass(&proof, profile, &classes, filters, &selection, sink)?;
+        let count = self.export_pass(&proof, profile, &classes, &selection, sink)?;
         Ok(Exported {
             export_id,
             time_ms,
@@ -581,7 +637,8 @@ impl<'v> Session<'v> {
 
     /// Pass 1 of an export: reads every case's meta and picks those this user may export
     /// that match `filters`, in key order, with their petitioners.
-    fn select(&self, filters: &Filters) -> Result<Selection, VaultError> {
+    fn select(&self, filters: &Filters, classes: &[Class]) -> Result<Selection, VaultError> {
+        let sealed = sealed_names(classes);
         let mut cases: Vec<RecordId> = Vec::new();
         let mut heads = Vec::new();
         in_order(
@@ -600,8 +657,7 @@ impl<'v> Session<'v> {
                             return Ok(());
                         }
                         ids.push(id);
-                        // with_case_head opened the envelope, so it is there.
-                        part.push(rec.envelope(META_BUNDLE).unwrap_or_default(), &head)
+                        part.push(&head, &rec, &sealed)
                     })??;
                     Ok(true)
                 })?;
@@ -626,18 +682,18 @@ impl<'v> Session<'v> {
             cases,
             heads,
             petitioners,
+            sealed,
         })
     }
 
-    /// Pass 2: decrypts the selected cases (in key order) and their petitioners, and hands
-    /// the rows to `sink`. A case that no longer qualifies (changed since the selection) is
-    /// left out, and a petitioner not in the audit entry is never shown.
+    /// Pass 2: decrypts the selected cases' petitioners (read from the store) and the
+    /// selected cases (as the selection kept them, in key order), and hands the rows to
+    /// `sink`. A petitioner gone since the selection has empty cells.
     fn export_pass(
         &self,
         proof: &AuditCommitted,
         profile: Profile,
         classes: &[Class],
-        filters: &Filters,
         selection: &Selection,
         sink: &mut dyn RowSink,
     ) -> Result<usize, VaultError> {
@@ -670,63 +726,46 @@ impl<'v> Session<'v> {
         }
         let encoder = sink.encoder();
         let positions = IdPositions::new(petitioners);
-        // `at`: the case's index in `cases`.
-        let render =
-            |at: usize, id: &RecordId, bytes: &[u8]| -> Result<Option<RowText>, VaultError> {
-                let rec = decode_record_ref(Table::Case, id, bytes)?;
-                let row = |meta: &RowMeta<'_>| -> Result<RowText, VaultError> {
-                    let fields = self.open_fields(proof, Table::Case, *id, &rec, &field_classes)?;
-                    Ok(render_row(
-                        profile,
-                        id,
-                        meta,
-                        &fields,
-                        pseudonym_key.as_deref(),
-                        &|p: &RecordId| positions.find(p),
-                        &cells,
-                    ))
-                };
-                // The meta as selected, unless the case was rewritten since: then it is opened
-                // and gated again.
-                let kept = rec
-                    .envelope(META_BUNDLE)
-                    .and_then(|env| selection.kept(at, env));
-                if let Some(meta) = kept {
-                    return row(&meta).map(Some);
-                }
-                self.with_case_head(id, &rec, |meta| {
-                    if !self.gate_selected(&CaseGate::from(&meta), filters) {
-                        return Ok(None);
-                    }
-                    row(&RowMeta::from(&meta)).map(Some)
-                })?
-            };
+        // `at`: the case's index in `cases`. Its meta columns and the envelopes its row
+        // opens are those the selection read.
+        let render = |at: usize| -> Result<RowText, VaultError> {
+            let (meta, sealed) = selection
+                .kept(at)
+                .ok_or(VaultError::Corrupt("export selection"))?;
+            let fields =
+                self.open_fields(proof, Table::Case, cases[at], &sealed, &field_classes)?;
+            Ok(render_row(
+                profile,
+                &cases[at],
+                &meta,
+                &fields,
+                pseudonym_key.as_deref(),
+                &|p: &RecordId| positions.find(p),
+                &cells,
+            ))
+        };
         in_order(
             cases.len().div_ceil(CHUNK),
-            &|k| match &encoder {
-                Some(encoder) => {
-                    let mut bytes = Zeroizing::new(Vec::new());
-                    let mut rows = 0;
-                    self.visit_chunk(Tree::Cases, cases, k, &mut |i, id, stored| {
-                        if let Some(row) = render(k * CHUNK + i, &id, stored)? {
+            &|k| {
+                let mine = k * CHUNK..((k + 1) * CHUNK).min(cases.len());
+                match &encoder {
+                    Some(encoder) => {
+                        let mut bytes = Zeroizing::new(Vec::new());
+                        for at in mine.clone() {
+                            let row = render(at)?;
                             if bytes.capacity() == 0 {
-                                // Rows are about as long as their stored records.
-                                bytes.reserve(stored.len() * CHUNK * 5 / 4);
+                                bytes.reserve((row.text_len() + 64) * mine.len());
                             }
                             encoder.encode(row.cells(), &mut bytes);
-                            rows += 1;
                         }
-                        Ok(())
-                    })?;
-                    Ok(ChunkRows::Encoded { bytes, rows })
-                }
-                None => {
-                    let mut rows = Vec::with_capacity(CHUNK);
-                    self.visit_chunk(Tree::Cases, cases, k, &mut |i, id, stored| {
-                        rows.extend(render(k * CHUNK + i, &id, stored)?);
-                        Ok(())
-                    })?;
-                    Ok(ChunkRows::Cells(rows))
+                        Ok(ChunkRows::Encoded {
+                            bytes,
+                            rows: mine.len(),
+                        })
+                    }
+                    None => Ok(ChunkRows::Cells(
+                        mine.map(render).collect::<Result<_, _>>()?,
+                    )),
                 }
             },
             &mut |rows| {
@@ -1030,11 +1069,103 @@ mod tests {
         (vault, ids)
     }
 
-    /// Kept heads give back each case's meta by its index, across parts, while
-    /// the envelope is the one they were read from; any other envelope (another nonce or
-    /// header, or too short) or an index past the end gives nothing.
+    /// A vault with `n` petitioners and a case of each, every sixth accepted and the rest
+    /// registered: the cases, sorted, and the accepted ones.
+    fn vault_with_cases(
+        dir: &std::path::Path,
+        n: usize,
+    ) -> (Vault, Vec<RecordId>, std::collections::HashSet<RecordId>) {
+        let (vault, pids) = vault_with_petitioners(dir, n);
+        let (mut cases, mut accepted) = (Vec::new(), std::collections::HashSet::new());
+        {
+            let reg = unlock_reg(&vault);
+            for (i, pid) in pids.iter().enumerate() {
+                let id = reg
+                    .open_case(&crate::model::NewCase {
+                        petitioners: vec![*pid],
+                        title: "标题".into(),
+                        category: format!("类别{}", i % 5),
+                        channel: model::Channel::Visit,
+                        content: "内容".into(),
+                        demands: None,
+                        accused_unit: None,
+                        is_accusation: false,
+                    })
+                    .unwrap();
+                if i % 6 == 0 {
+                    reg.transition(id, crate::workflow::Status::Accepted, None)
+                        .unwrap();
+                    accepted.insert(id);
+                }
+                cases.push(id);
+            }
+        }
+        cases.sort();
+        (vault, cases, accepted)
+    }
+
+    fn unlock_reg(vault: &Vault) -> Session<'_> {
+        vault
+            .unlock("reg", &Passphrase::new("export unit test reg".to_owned()))
+            .unwrap()
+    }
+
+    fn classes_of(reg: &Session) -> Vec<Class> {
+        reg.export_classes(Profile::Redacted, None).unwrap()
+    }
+
+    /// Rows as cells.
+    struct Rows(Vec<Vec<String>>);
+
+    impl RowSink for Rows {
+        fn begin(&mut self, _: &[&'static str], _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn row(&mut self, row: &RowText) -> std::io::Result<()> {
+            self.0.push(row.cells().map(str::to_owned).collect());
+            Ok(())
+        }
+    }
+
+    /// The rows of a redacted export, from selection to the last row.
+    fn fresh_rows(reg: &Session, filters: &Filters) -> Vec<Vec<String>> {
+        let mut rows = Rows(Vec::new());
+        reg.export_rows(Profile::Redacted, filters, None, &mut rows)
+            .unwrap();
+        rows.0
+    }
+
+    /// The rows of a redacted export of an earlier `selection`.
+    fn rows_of(reg: &Session, selection: &Selection) -> Result<Vec<Vec<String>>, VaultError> {
+        let e = reg.entry(Action::Export, Outcome::Allowed, None);
+        let proof = reg.commit(&WriteSet::new(), &e).unwrap();
+        let mut rows = Rows(Vec::new());
+        let n = reg.export_pass(
+            &proof,
+            Profile::Redacted,
+            &classes_of(reg),
+            selection,
+            &mut rows,
+        )?;
+        assert_eq!(n, rows.0.len());
+        Ok(rows.0)
+    }
+
+    /// Kept heads give back each case's meta, and the envelopes its row opens, by its
+    /// index, across parts: exactly the envelopes named (an empty one, a large one, in any
+    /// order in the record) as they were read, none of the others, nothing for a case
+    /// without them; an index past the end gives nothing.
     #[test]
-    fn kept_heads_give_each_case_its_own_meta_while_its_envelope_is_unchanged() {
+    fn kept_heads_give_each_case_its_own_meta_and_envelopes() {
+        struct Rec(Vec<(&'static str, Vec<u8>)>);
+        impl Envelopes for Rec {
+            fn envelope(&self, name: &str) -> Option<&[u8]> {
+                self.0
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, e)| e.as_slice())
+            }
+        }
         let pid = |b: u8| RecordId([b; 16]);
         let head = |i: u8, pids: Vec<RecordId>| CaseMetaHead {
             case_no: ["XF2026-000001", "XF2026-2", "", "XF2026-000004"][i as usize],
@@ -1055,11 +1186,18 @@ mod tests {
             created_by: "reg",
             canary: false,
         };
-        let envelope = |i: u8| {
-            let mut e = vec![1u8, 3, 0, 0, 0, 1];
-            e.extend([i; 12]);
-            e.extend([0xaa; 48]);
-            e
+        let rec = |i: u8| {
+            Rec(match i {
+                0 => vec![
+                    ("meta", vec![0; 70]),
+                    ("masked", vec![1; 80]),
+                    ("title", vec![7; 300]),
+                    ("content", vec![]),
+                ],
+                1 => vec![("meta", vec![9; 66]), ("notes", vec![8; 90])],
+                2 => vec![("content", vec![2; 70_000]), ("masked", vec![3; 5])],
+                _ => vec![("title", vec![4; 1]), ("demands", vec![6; 61])],
+            })
         };
         let heads: Vec<CaseMetaHead> = vec![
             head(0, vec![pid(1), pid(2)]),
@@ -1067,19 +1205,21 @@ mod tests {
             head(2, vec![pid(3)]),
             head(3, vec![pid(1), pid(4), pid(5)]),
         ];
+        let sealed = vec!["masked", "title", "content"];
         // Two parts, as two selection jobs leave them: cases 0-1 and 2-3.
         let mut parts = [KeptHeads::default(), KeptHeads::default()];
         for (i, h) in heads.iter().enumerate() {
-            parts[i / 2].push(&envelope(i as u8), h).unwrap();
+            parts[i / 2].push(h, &rec(i as u8), &sealed).unwrap();
         }
         let [first, second] = parts;
         let kept = Selection {
             cases: vec![],
             heads: vec![(0, first), (2, second)],
             petitioners: vec![],
+            sealed: sealed.clone(),
         };
         for (i, h) in heads.iter().enumerate() {
-            let m = kept.kept(i, &envelope(i as u8)).unwrap();
+            let (m, envelopes) = kept.kept(i).unwrap();
             assert_eq!(
                 (
                     m.case_no,
@@ -1099,137 +1239,87 @@ mod tests {
             );
             assert_eq!(m.channel, h.channel);
             assert_eq!(m.petitioner_ids, &h.petitioner_ids[..], "{i}");
-            // another sealing: another nonce, or another key version
-            let mut other = envelope(i as u8);
-            other[6 + 11] ^= 1;
-            assert!(kept.kept(i, &other).is_none(), "{i}");
-            other = envelope(i as u8);
-            other[5] = 2;
-            assert!(kept.kept(i, &other).is_none(), "{i}");
-            assert!(kept.kept(i, &envelope(i as u8)[..STAMP - 1]).is_none());
+            let read = rec(i as u8);
+            for name in ["meta", "masked", "title", "content", "demands", "notes"] {
+                let want = if sealed.contains(&name) {
+                    read.envelope(name)
+                } else {
+                    None
+                };
+                assert_eq!(envelopes.envelope(name), want, "{i} {name}");
+            }
         }
-        assert!(kept.kept(4, &envelope(4)).is_none());
-        assert!(KeptHeads::default().push(&[1, 2, 3], &heads[0]).is_err());
+        assert!(kept.kept(4).is_none());
     }
 
-    /// An export whose rows are written from an earlier selection (cases rewritten in
-    /// between) gives exactly the rows of a fresh export: the kept meta of each unchanged
-    /// case, at its own index across jobs and past the cases the filter left out; a
-    /// rewritten case's meta as it is now; and a rewritten case that no longer matches the
-    /// filter left out.
+    /// An export's rows show every selected case as the selection read it, changed since
+    /// or not: the rows from an earlier selection are those of an export taken before the
+    /// change (a case moved on, one that no longer matches the filter), at each case's own
+    /// index across jobs and past the cases the filter left out.
     #[test]
-    fn rows_from_an_earlier_selection_match_a_fresh_export() {
-        use crate::export::Filters;
+    fn rows_show_the_cases_as_selected() {
         use crate::workflow::Status;
-        struct Rows(Vec<Vec<String>>);
-        impl RowSink for Rows {
-            fn begin(&mut self, _: &[&'static str], _: usize) -> std::io::Result<()> {
-                Ok(())
-            }
-            fn row(&mut self, row: &RowText) -> std::io::Result<()> {
-                self.0.push(row.cells().map(str::to_owned).collect());
-                Ok(())
-            }
-        }
         let dir = tempfile::tempdir().unwrap();
-        let (vault, pids) = vault_with_petitioners(dir.path(), CHUNK + 60);
-        let reg = vault
-            .unlock("reg", &Passphrase::new("export unit test reg".to_owned()))
-            .unwrap();
-        let (mut cases, mut accepted) = (Vec::new(), std::collections::HashSet::new());
-        for (i, pid) in pids.iter().enumerate() {
-            let id = reg
-                .open_case(&crate::model::NewCase {
-                    petitioners: vec![*pid],
-                    title: "标题".into(),
-                    category: format!("类别{}", i % 5),
-                    channel: model::Channel::Visit,
-                    content: "内容".into(),
-                    demands: None,
-                    accused_unit: None,
-                    is_accusation: false,
-                })
-                .unwrap();
-            if i % 6 == 0 {
-                reg.transition(id, Status::Accepted, None).unwrap();
-                accepted.insert(id);
-            }
-            cases.push(id);
-        }
-        cases.sort();
+        let (vault, cases, accepted) = vault_with_cases(dir.path(), CHUNK + 60);
+        let reg = unlock_reg(&vault);
         let registered = Filters {
             status: Some("registered".into()),
             ..Filters::default()
         };
-        let classes = reg.export_classes(Profile::Redacted, None).unwrap();
-        let rows_of = |selection: &Selection, filters: &Filters| {
-            let e = reg.entry(Action::Export, Outcome::Allowed, None);
-            let proof = reg.commit(&WriteSet::new(), &e).unwrap();
-            let mut rows = Rows(Vec::new());
-            let n = reg
-                .export_pass(
-                    &proof,
-                    Profile::Redacted,
-                    &classes,
-                    filters,
-                    selection,
-                    &mut rows,
-                )
-                .unwrap();
-            assert_eq!(n, rows.0.len());
-            rows.0
-        };
-        let fresh = |filters: &Filters| {
-            let mut rows = Rows(Vec::new());
-            reg.export_rows(Profile::Redacted, filters, None, &mut rows)
-                .unwrap();
-            rows.0
-        };
-
-        // Every case, one of them moved on after the selection: its row shows it now. The
-        // kept categories are marked (same length), to see which rows come from them.
-        let mut all = reg.select(&Filters::default()).unwrap();
+        let all = reg.select(&Filters::default(), &classes_of(&reg)).unwrap();
         assert_eq!(all.cases, cases);
         assert!(all.heads.len() > 1, "parts");
-        for (_, part) in &mut all.heads {
-            part.text = part.text.replace("类别", "KEPT__");
-        }
-        let moved = cases[CHUNK..]
-            .iter()
-            .copied()
-            .find(|c| !accepted.contains(c))
-            .unwrap();
-        reg.transition(moved, Status::Accepted, None).unwrap();
-        let rows = rows_of(&all, &Filters::default());
-        let category = columns_of(Profile::Redacted)
-            .iter()
-            .position(|c| *c == "category")
-            .unwrap();
-        for row in &rows {
-            let kept = row[category].starts_with("KEPT__");
-            assert_eq!(kept, row[0] != moved.to_string(), "{}", row[0]);
-        }
-        let unmarked: Vec<Vec<String>> = rows
-            .iter()
-            .map(|r| r.iter().map(|c| c.replace("KEPT__", "类别")).collect())
-            .collect();
-        assert_eq!(unmarked, fresh(&Filters::default()));
-
-        // Registered cases past a chunk's end, one of them accepted after the selection:
-        // it is left out.
-        let selected = reg.select(&registered).unwrap();
+        let selected = reg.select(&registered, &classes_of(&reg)).unwrap();
         assert!(selected.cases.len() > CHUNK, "two jobs");
         assert!(
             selected.cases.len() < cases.len(),
             "some left out by the filter"
         );
+        let (all_before, registered_before) = (
+            fresh_rows(&reg, &Filters::default()),
+            fresh_rows(&reg, &registered),
+        );
+        // One case past a chunk's end moves on after the selections.
         let leaving = selected.cases[CHUNK + 1];
-        assert!(!accepted.contains(&leaving) && leaving != moved);
+        assert!(!accepted.contains(&leaving));
         reg.transition(leaving, Status::Accepted, None).unwrap();
-        let rows = rows_of(&selected, &registered);
-        assert_eq!(rows.len(), selected.cases.len() - 1);
-        assert!(rows.iter().all(|r| r[0] != leaving.to_string()));
-        assert_eq!(rows, fresh(&registered));
+        assert_ne!(fresh_rows(&reg, &Filters::default()), all_before);
+        assert_eq!(rows_of(&reg, &all).unwrap(), all_before);
+        let rows = rows_of(&reg, &selected).unwrap();
+        assert_eq!(rows.len(), selected.cases.len());
+        assert_eq!(rows, registered_before);
+    }
+
+    /// The kept envelopes are opened against the case whose row they fill: one case's
+    /// envelopes put in another's place are refused as tampered, and no row is written.
+    #[test]
+    fn kept_envelopes_swapped_between_cases_are_refused() {
+        // More cases than selection jobs: some job keeps two or more.
+        let dir = tempfile::tempdir().unwrap();
+        let (vault, _, _) = vault_with_cases(dir.path(), SPANS + 1);
+        let reg = unlock_reg(&vault);
+        let mut all = reg.select(&Filters::default(), &classes_of(&reg)).unwrap();
+        let swapped = {
+            let (at, part) = all
+                .heads
+                .iter_mut()
+                .find(|(_, p)| p.sealed_ends.len() >= 2)
+                .map(|(at, p)| (*at, p))
+                .unwrap();
+            let first = part.sealed_ends[0] as usize;
+            let second = part.sealed_ends[1] as usize;
+            let mut bytes = part.sealed[first..second].to_vec();
+            bytes.extend_from_slice(&part.sealed[..first]);
+            part.sealed[..second].copy_from_slice(&bytes);
+            part.sealed_ends[0] = (second - first) as u32;
+            all.cases[at]
+        };
+        match rows_of(&reg, &all) {
+            Err(VaultError::Tampered { table, id, field }) => {
+                assert_eq!((table, id, field.as_str()), ("case", swapped, "masked"));
+            }
+            other => panic!("expected a tampered case, got {:?}", other.map(|r| r.len())),
+        }
     }
 
     /// `IdPositions` finds exactly what a binary search finds: every id of the list at its
