@@ -206,7 +206,10 @@ struct KeptHeads {
     text_ends: Vec<(u32, u32)>,
     /// The petitioners of every case, back to back.
     pids: Vec<RecordId>,
-    /// Per case: where its petitioners end in `pids`.
+    /// The same petitioners as positions in the export's sorted petitioner ids (which
+    /// replace `pids` once the selection is complete: see [`place_petitioners`]).
+    people: Vec<u32>,
+    /// Per case: where its petitioners end in `pids` and `people`.
     pid_ends: Vec<u32>,
 }
 
@@ -218,21 +221,8 @@ struct RowMeta<'a> {
     status: crate::workflow::Status,
     received_at: i64,
     is_accusation: bool,
-    petitioner_ids: &'a [RecordId],
-}
-
-impl<'a> From<&'a CaseMetaHead<'a>> for RowMeta<'a> {
-    fn from(m: &'a CaseMetaHead<'a>) -> Self {
-        RowMeta {
-            case_no: m.case_no,
-            category: m.category,
-            channel: m.channel,
-            status: m.status,
-            received_at: m.received_at,
-            is_accusation: m.is_accusation,
-            petitioner_ids: &m.petitioner_ids,
-        }
-    }
+    /// Positions in the export's sorted petitioner ids.
+    petitioners: &'a [u32],
 }
 
 impl KeptHeads {
@@ -300,7 +290,7 @@ impl KeptHeads {
             status,
             received_at,
             is_accusation,
-            petitioner_ids: &self.pids[before(&self.pid_ends)..at(self.pid_ends[i])],
+            petitioners: &self.people[before(&self.pid_ends)..at(self.pid_ends[i])],
         };
         let sealed = &self.sealed[before(&self.sealed_ends)..at(self.sealed_ends[i])];
         Some((meta, sealed))
@@ -672,12 +662,7 @@ impl<'v> Session<'v> {
                 Ok(())
             },
         )?;
-        let mut petitioners: Vec<RecordId> = heads
-            .iter()
-            .flat_map(|(_, h)| h.pids.iter().copied())
-            .collect();
-        petitioners.sort();
-        petitioners.dedup();
+        let petitioners = place_petitioners(&mut heads)?;
         Ok(Selection {
             cases,
             heads,
@@ -725,7 +710,6 @@ impl<'v> Session<'v> {
             return Ok(0);
         }
         let encoder = sink.encoder();
-        let positions = IdPositions::new(petitioners);
         // `at`: the case's index in `cases`. Its meta columns and the envelopes its row
         // opens are those the selection read.
         let render = |at: usize| -> Result<RowText, VaultError> {
@@ -740,7 +724,7 @@ impl<'v> Session<'v> {
                 &meta,
                 &fields,
                 pseudonym_key.as_deref(),
-                &|p: &RecordId| positions.find(p),
+                petitioners,
                 &cells,
             ))
         };
@@ -852,39 +836,38 @@ impl Session<'_> {
     }
 }
 
-/// Positions in a sorted list of ids. A binary search over a million ids costs a cache miss
-/// per step, for every petitioner of every row; here a lookup searches only the ids that
-/// share its first two bytes (about n / 65,536 of them), found in a table of 65,537 offsets.
-struct IdPositions<'a> {
-    ids: &'a [RecordId],
-    /// `starts[p]`: the first position whose id's two-byte prefix is ≥ `p`.
-    starts: Vec<usize>,
-}
-
-impl<'a> IdPositions<'a> {
-    /// An id's first two bytes, the index into `starts`.
-    fn prefix(id: &RecordId) -> usize {
-        usize::from(u16::from_be_bytes([id.0[0], id.0[1]]))
-    }
-
-    fn new(ids: &'a [RecordId]) -> Self {
-        let mut starts = Vec::with_capacity(1 << 16 | 1);
-        let mut at = 0;
-        for p in 0..=1usize << 16 {
-            while at < ids.len() && Self::prefix(&ids[at]) < p {
-                at += 1;
-            }
-            starts.push(at);
+/// The petitioners of the kept cases, sorted, once each; each part's petitioner ids are
+/// replaced by their positions in that list, so that a row finds its petitioners' cells
+/// by index (a search per petitioner per row over a million ids would cost a cache miss
+/// per step).
+fn place_petitioners(heads: &mut [(usize, KeptHeads)]) -> Result<Vec<RecordId>, VaultError> {
+    let mut slots: Vec<(RecordId, u32)> =
+        Vec::with_capacity(heads.iter().map(|(_, h)| h.pids.len()).sum());
+    for (_, part) in heads.iter() {
+        for id in &part.pids {
+            let slot =
+                u32::try_from(slots.len()).map_err(|_| VaultError::Corrupt("export too large"))?;
+            slots.push((*id, slot));
         }
-        IdPositions { ids, starts }
     }
-
-    /// The position of `id`, if it is in the list.
-    fn find(&self, id: &RecordId) -> Option<usize> {
-        let p = Self::prefix(id);
-        let (lo, hi) = (self.starts[p], self.starts[p + 1]);
-        self.ids[lo..hi].binary_search(id).ok().map(|i| lo + i)
+    rayon::slice::ParallelSliceMut::par_sort_unstable(&mut slots[..]);
+    let mut petitioners: Vec<RecordId> = Vec::new();
+    let mut positions = vec![0u32; slots.len()];
+    for (id, slot) in slots {
+        if petitioners.last() != Some(&id) {
+            petitioners.push(id);
+        }
+        // Fewer petitioners than slots, so this fits the u32 the slot fit.
+        positions[slot as usize] = (petitioners.len() - 1) as u32;
     }
+    let mut rest = &positions[..];
+    for (_, part) in heads.iter_mut() {
+        let (mine, more) = rest.split_at(part.pids.len());
+        part.people = mine.to_vec();
+        part.pids = Vec::new();
+        rest = more;
+    }
+    Ok(petitioners)
 }
 
 /// The first id of selection span `span` (of [`SPANS`]).
@@ -940,15 +923,15 @@ fn in_order<T: Send>(
     })
 }
 
-/// One row, in the columns of [`columns_of`]. `person` finds a petitioner's index in the
-/// people cells.
+/// One row, in the columns of [`columns_of`]. `meta.petitioners` are positions in `ids`
+/// (the export's sorted petitioner ids) and in `people`.
 fn render_row(
     profile: Profile,
     id: &RecordId,
     meta: &RowMeta<'_>,
     fields: &FieldTexts,
     pseudonym_key: Option<&[u8; 32]>,
-    person: &dyn Fn(&RecordId) -> Option<usize>,
+    ids: &[RecordId],
     people: &PeopleCells,
 ) -> RowText {
     let text = |name: &str| fields.get(name).map(|(v, _)| v).unwrap_or("");
@@ -963,62 +946,40 @@ fn render_row(
     row.cell(|t| super::push_ms(t, meta.received_at));
     row.push(if meta.is_accusation { "true" } else { "false" });
     row.cell(|t| {
-        let _ = write!(t, "{}", meta.petitioner_ids.len());
+        let _ = write!(t, "{}", meta.petitioners.len());
     });
     row.push(text("title"));
     row.push(text("content"));
     row.push(text("demands"));
-    // Each petitioner looked up once, not once per column. One not in the export's audit
-    // entry (added to the case since the selection) is an empty slot in every column.
-    let mut found = [None; 8];
-    let spilled: Vec<Option<usize>>;
-    let found: &[Option<usize>] = if meta.petitioner_ids.len() <= found.len() {
-        for (slot, p) in found.iter_mut().zip(meta.petitioner_ids) {
-            *slot = person(p);
-        }
-        &found[..meta.petitioner_ids.len()]
-    } else {
-        spilled = meta.petitioner_ids.iter().map(person).collect();
-        &spilled
-    };
-    let audited = || {
-        meta.petitioner_ids
-            .iter()
-            .zip(found)
-            .map(|(p, at)| at.map(|_| p))
-    };
+    let petitioner_ids = || meta.petitioners.iter().map(|&at| &ids[at as usize]);
     if profile == Profile::Full {
         row.push(text("accused_unit"));
         row.cell(|t| {
-            for (i, p) in audited().enumerate() {
+            for (i, p) in petitioner_ids().enumerate() {
                 if i > 0 {
                     t.push(',');
                 }
-                if let Some(p) = p {
-                    let _ = write!(t, "{p}");
-                }
+                let _ = write!(t, "{p}");
             }
         });
     }
     if let Some(key) = pseudonym_key {
         row.cell(|t| {
-            for (i, p) in audited().enumerate() {
+            for (i, p) in petitioner_ids().enumerate() {
                 if i > 0 {
                     t.push(';');
                 }
-                if let Some(p) = p {
-                    t.push_str(&hex::encode(&crypto::hmac_sha256(key, &[&p.0])[..8]));
-                }
+                t.push_str(&hex::encode(&crypto::hmac_sha256(key, &[&p.0])[..8]));
             }
         });
     }
     for column in 0..people.per_person {
         row.cell(|t| {
-            for (i, at) in found.iter().enumerate() {
+            for (i, &at) in meta.petitioners.iter().enumerate() {
                 if i > 0 {
                     t.push(';');
                 }
-                t.push_str(at.map_or("", |at| people.cell(at, column)));
+                t.push_str(people.cell(at as usize, column));
             }
         });
     }
@@ -1212,10 +1173,13 @@ mod tests {
             parts[i / 2].push(h, &rec(i as u8), &sealed).unwrap();
         }
         let [first, second] = parts;
+        let mut heads_kept = vec![(0, first), (2, second)];
+        let petitioners = place_petitioners(&mut heads_kept).unwrap();
+        assert_eq!(petitioners, (1..=5).map(pid).collect::<Vec<_>>());
         let kept = Selection {
             cases: vec![],
-            heads: vec![(0, first), (2, second)],
-            petitioners: vec![],
+            heads: heads_kept,
+            petitioners,
             sealed: sealed.clone(),
         };
         for (i, h) in heads.iter().enumerate() {
@@ -1238,7 +1202,12 @@ mod tests {
                 "{i}"
             );
             assert_eq!(m.channel, h.channel);
-            assert_eq!(m.petitioner_ids, &h.petitioner_ids[..], "{i}");
+            let ids: Vec<RecordId> = m
+                .petitioners
+                .iter()
+                .map(|&at| kept.petitioners[at as usize])
+                .collect();
+            assert_eq!(ids, h.petitioner_ids, "{i}");
             let read = rec(i as u8);
             for name in ["meta", "masked", "title", "content", "demands", "notes"] {
                 let want = if sealed.contains(&name) {
@@ -1322,36 +1291,50 @@ mod tests {
         }
     }
 
-    /// `IdPositions` finds exactly what a binary search finds: every id of the list at its
-    /// position (ids crowded into one prefix, at both ends of the prefix range, and spread),
-    /// and nothing for an id not in it.
+    /// `place_petitioners` lists every kept petitioner once, sorted, and gives each of a
+    /// case's petitioners, in every part (empty ones too), its position in that list:
+    /// petitioners shared by cases across parts, repeated within a case, at both ends.
     #[test]
-    fn id_positions_agree_with_a_binary_search() {
-        let id = |a: u8, b: u8, rest: u8| {
-            let mut x = [rest; 16];
-            x[0] = a;
-            x[1] = b;
+    fn each_kept_petitioner_gets_its_position_in_the_sorted_list() {
+        let id = |n: u32| {
+            let mut x = [0xa5; 16];
+            x[..4].copy_from_slice(&(n.wrapping_mul(2_654_435_761)).to_be_bytes());
             RecordId(x)
         };
-        let mut ids: Vec<RecordId> = vec![id(0, 0, 0), id(0, 0, 9), id(0xff, 0xff, 0xff)];
-        ids.extend((0..200u8).map(|r| id(0x12, 0x34, r)));
-        ids.extend((0..=255u8).map(|a| id(a, a ^ 0x5a, 7)));
-        ids.sort();
-        ids.dedup();
-        let positions = IdPositions::new(&ids);
-        for (i, x) in ids.iter().enumerate() {
-            assert_eq!(positions.find(x), Some(i));
+        // Per part, per case: petitioner numbers (drawn from 0..40, so they repeat).
+        let cases: Vec<Vec<Vec<u32>>> = vec![
+            vec![vec![3, 17], vec![], vec![39, 0, 39]],
+            vec![],
+            vec![vec![17]],
+            (0..60).map(|c| vec![c * 7 % 40, c % 40]).collect(),
+        ];
+        let mut heads = Vec::new();
+        let mut from = 0;
+        for part in &cases {
+            let mut kept = KeptHeads::default();
+            for pids in part {
+                kept.pids.extend(pids.iter().map(|n| id(*n)));
+                kept.pid_ends.push(kept.pids.len() as u32);
+            }
+            heads.push((from, kept));
+            from += part.len();
         }
-        for x in [
-            id(0, 0, 5),
-            id(0x12, 0x34, 250),
-            id(0xff, 0xff, 0xfe),
-            id(0x80, 0, 0),
-        ] {
-            assert_eq!(positions.find(&x), ids.binary_search(&x).ok());
-            assert_eq!(positions.find(&x), None);
+        let petitioners = place_petitioners(&mut heads).unwrap();
+        let mut want: Vec<RecordId> = cases.iter().flatten().flatten().map(|n| id(*n)).collect();
+        want.sort();
+        want.dedup();
+        assert_eq!(petitioners, want);
+        for ((_, kept), part) in heads.iter().zip(&cases) {
+            assert!(kept.pids.is_empty());
+            let placed: Vec<RecordId> = kept
+                .people
+                .iter()
+                .map(|&at| petitioners[at as usize])
+                .collect();
+            let expected: Vec<RecordId> = part.iter().flatten().map(|n| id(*n)).collect();
+            assert_eq!(placed, expected);
         }
-        assert_eq!(IdPositions::new(&[]).find(&id(1, 2, 3)), None);
+        assert!(place_petitioners(&mut []).unwrap().is_empty());
     }
 
     /// `in_order` hands results over in job order whatever order the jobs finish in,
@@ -1412,66 +1395,87 @@ mod tests {
         );
     }
 
-    /// A petitioner added to a case after the selection is not in the export's audit
-    /// entry: its slot is empty in every petitioner column, ids and pseudonym tokens
-    /// included, while the audited petitioner's cells stay in their slot.
+    /// A row shows its case's petitioners in the case's order, each from its position:
+    /// ids, pseudonym tokens and every petitioner column; a petitioner with empty cells
+    /// (gone since the selection) is an empty slot.
     #[test]
-    fn a_petitioner_not_in_the_audit_entry_is_an_empty_slot_in_every_column() {
-        let (audited, added) = (RecordId([1; 16]), RecordId([2; 16]));
-        let meta = CaseMetaHead {
-            case_no: "XF2026-000001",
-            category: "征地拆迁",
-            channel: model::Channel::Letter,
-            status: crate::workflow::Status::Registered,
-            received_at: 0,
-            petitioner_ids: vec![added, audited],
-            assigned_to: None,
-            accused_unit_tag: None,
-            is_accusation: false,
-            created_at: 0,
-            created_by: "reg",
-            canary: false,
-        };
+    fn a_row_shows_each_petitioner_from_its_position() {
+        let ids = [RecordId([1; 16]), RecordId([2; 16]), RecordId([3; 16])];
         let fields = FieldTexts {
             text: String::new(),
             fields: vec![],
         };
         let key = [9u8; 32];
-        for profile in [Profile::Full, Profile::Pseudonymous] {
+        let token = |p: &RecordId| hex::encode(&crypto::hmac_sha256(&key, &[&p.0])[..8]);
+        for profile in [Profile::Full, Profile::Pseudonymous, Profile::Redacted] {
+            let per_person = person_fields(profile).len();
             let mut cells = RowText::default();
-            for (column, _) in person_fields(profile) {
-                cells.push(&format!("{column} of the audited one"));
+            for person in 0..ids.len() {
+                for (column, _) in person_fields(profile) {
+                    // The second petitioner is gone: empty cells.
+                    cells.push(&if person == 1 {
+                        String::new()
+                    } else {
+                        format!("{column} of {person}")
+                    });
+                }
             }
             let people = PeopleCells {
                 chunks: vec![cells],
-                per_person: person_fields(profile).len(),
+                per_person,
             };
-            let row = render_row(
-                profile,
-                &RecordId([0; 16]),
-                &RowMeta::from(&meta),
-                &fields,
-                (profile == Profile::Pseudonymous).then_some(&key),
-                &|p: &RecordId| (*p == audited).then_some(0),
-                &people,
-            );
-            let columns = columns_of(profile);
-            let cell = |name: &str| row.nth(columns.iter().position(|c| *c == name).unwrap());
-            assert_eq!(cell("petitioner_count"), "2");
+            let row_of = |petitioners: &[u32]| {
+                let meta = RowMeta {
+                    case_no: "XF2026-000001",
+                    category: "征地拆迁",
+                    channel: model::Channel::Letter,
+                    status: crate::workflow::Status::Registered,
+                    received_at: 0,
+                    is_accusation: false,
+                    petitioners,
+                };
+                let key = (profile == Profile::Pseudonymous).then_some(&key);
+                let row = render_row(
+                    profile,
+                    &RecordId([0; 16]),
+                    &meta,
+                    &fields,
+                    key,
+                    &ids,
+                    &people,
+                );
+                let columns = columns_of(profile);
+                move |name: &str| {
+                    row.nth(columns.iter().position(|c| *c == name).unwrap())
+                        .to_owned()
+                }
+            };
+            let cell = row_of(&[2, 0, 1]);
+            assert_eq!(cell("petitioner_count"), "3");
             assert_eq!(
                 cell("petitioner_names"),
-                ";petitioner_names of the audited one"
+                "petitioner_names of 2;petitioner_names of 0;"
+            );
+            assert_eq!(
+                cell("petitioner_phones"),
+                "petitioner_phones of 2;petitioner_phones of 0;"
             );
             match profile {
-                Profile::Full => assert_eq!(cell("petitioner_ids"), format!(",{audited}")),
-                _ => assert_eq!(
-                    cell("petitioner_tokens"),
-                    format!(
-                        ";{}",
-                        hex::encode(&crypto::hmac_sha256(&key, &[&audited.0])[..8])
-                    )
+                Profile::Full => assert_eq!(
+                    cell("petitioner_ids"),
+                    format!("{},{},{}", ids[2], ids[0], ids[1])
                 ),
+                Profile::Pseudonymous => assert_eq!(
+                    cell("petitioner_tokens"),
+                    format!("{};{};{}", token(&ids[2]), token(&ids[0]), token(&ids[1]))
+                ),
+                Profile::Redacted => {
+                    assert!(!columns_of(profile).contains(&"petitioner_tokens"));
+                }
             }
+            let none = row_of(&[]);
+            assert_eq!(none("petitioner_count"), "0");
+            assert_eq!(none("petitioner_names"), "");
         }
     }
 
