@@ -28,6 +28,7 @@ use crate::store::{Tree, WriteSet};
 use crate::vault::now_ms;
 use std::collections::VecDeque;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use zeroize::Zeroizing;
 
@@ -223,6 +224,48 @@ struct RowMeta<'a> {
     is_accusation: bool,
     /// Positions in the export's sorted petitioner ids.
     petitioners: &'a [u32],
+}
+
+/// The largest part of a selection so far. The spans of a selection hold about as many
+/// cases each (record ids are random), so each job makes room for a little more than the
+/// largest part yet: its vectors then seldom grow step by step, which copies them and has
+/// the kernel zero their fresh pages again (a second of CPU for an export of a million
+/// cases).
+#[derive(Default)]
+struct PartSizes {
+    cases: AtomicUsize,
+    sealed: AtomicUsize,
+    text: AtomicUsize,
+    pids: AtomicUsize,
+}
+
+impl PartSizes {
+    /// Empty case ids and kept heads, with room for a little more than the largest part.
+    fn room(&self) -> (Vec<RecordId>, KeptHeads) {
+        let room = |n: &AtomicUsize| {
+            let n = n.load(Ordering::Relaxed);
+            n + n / 8
+        };
+        let cases = room(&self.cases);
+        let kept = KeptHeads {
+            sealed: Vec::with_capacity(room(&self.sealed)),
+            sealed_ends: Vec::with_capacity(cases),
+            fixed: Vec::with_capacity(cases),
+            text: String::with_capacity(room(&self.text)),
+            text_ends: Vec::with_capacity(cases),
+            pids: Vec::with_capacity(room(&self.pids)),
+            people: Vec::new(),
+            pid_ends: Vec::with_capacity(cases),
+        };
+        (Vec::with_capacity(cases), kept)
+    }
+
+    fn saw(&self, part: &KeptHeads) {
+        self.cases.fetch_max(part.fixed.len(), Ordering::Relaxed);
+        self.sealed.fetch_max(part.sealed.len(), Ordering::Relaxed);
+        self.text.fetch_max(part.text.len(), Ordering::Relaxed);
+        self.pids.fetch_max(part.pids.len(), Ordering::Relaxed);
+    }
 }
 
 impl KeptHeads {
@@ -631,6 +674,7 @@ impl<'v> Session<'v> {
         let sealed = sealed_names(classes);
         let mut cases: Vec<RecordId> = Vec::new();
         let mut heads = Vec::new();
+        let largest = PartSizes::default();
         in_order(
             SPANS,
             &|span| {
@@ -639,7 +683,7 @@ impl<'v> Session<'v> {
                 let first = first_of_span(span);
                 let start: &[u8] = if span == 0 { &[] } else { &first };
                 let end = (span + 1 < SPANS).then(|| RecordId(first_of_span(span + 1)));
-                let (mut ids, mut part) = (Vec::new(), KeptHeads::default());
+                let (mut ids, mut part) = largest.room();
                 self.visit_records(Tree::Cases, start, end.as_ref(), &mut |id, bytes| {
                     let rec = decode_record_ref(Table::Case, &id, bytes)?;
                     self.with_case_head(&id, &rec, |head| {
@@ -651,6 +695,7 @@ impl<'v> Session<'v> {
                     })??;
                     Ok(true)
                 })?;
+                largest.saw(&part);
                 part.shrink_to_fit();
                 Ok((ids, part))
             },
