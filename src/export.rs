@@ -15,6 +15,7 @@
 use crate::crypto::SecretText;
 use serde::Serialize;
 use std::io::Write;
+use zeroize::Zeroizing;
 
 /// An export profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -219,9 +220,45 @@ impl RowEncoder {
         }
     }
 
-    /// Appends one row whose cells are in the order of the columns to `out`.
-    pub(crate) fn encode<'a>(&self, cells: impl Iterator<Item = &'a str>, out: &mut Vec<u8>) {
-        self.encode_named(&self.names, &self.order, cells, out)
+    /// Appends `row` (cells in the order of the columns) to `out`, which is never grown in
+    /// a way that frees bytes unwiped: room for the row is made first (see
+    /// [`reserve_wiped`]).
+    pub(crate) fn encode_row(&self, row: &RowText, out: &mut Zeroizing<Vec<u8>>) {
+        with_cells(row.cells(), |cells| {
+            self.encode_within(&self.names, &self.order, cells, out)
+        })
+    }
+
+    /// [`RowEncoder::encode_named`] into room made beforehand for the most the row can
+    /// take.
+    fn encode_within(
+        &self,
+        names: &[&'static str],
+        order: &[usize],
+        cells: &[&str],
+        out: &mut Zeroizing<Vec<u8>>,
+    ) {
+        reserve_wiped(out, self.max_len(names, cells));
+        let room = out.capacity();
+        self.encode_named(names, order, cells.iter().copied(), out);
+        debug_assert_eq!(out.capacity(), room, "a row takes at most max_len bytes");
+    }
+
+    /// The most bytes encoding a row of `cells` (in the order of `names`) can take at the
+    /// end of a buffer, counting the room `csv_core`'s steps ask for while they work.
+    fn max_len(&self, names: &[&str], cells: &[&str]) -> usize {
+        let text: usize = cells.iter().map(|c| c.len()).sum();
+        match self.format {
+            // `{`, `}` and a newline; per column `"name":` and a comma, and its value
+            // quoted, each byte escaped to at most six (`\u00XX`).
+            Format::Jsonl => {
+                3 + names.iter().map(|n| n.len() + 4).sum::<usize>() + 2 * names.len() + 6 * text
+            }
+            // Per field: the formula guard's byte, then a step of 2 + 2x the field (every
+            // byte a quote, doubled, and the quotes around), and a delimiter step of 4;
+            // the terminator's step of 4.
+            Format::Csv { .. } => 4 + 8 * cells.len() + 2 * text,
+        }
     }
 
     /// Appends one row: `cells` in the order of `names`, `order` the JSON key order of
@@ -261,6 +298,44 @@ impl RowEncoder {
             }
             Format::Csv { .. } => csv_record(out, cells.map(|c| CsvCell(defuse_formula(c)))),
         }
+    }
+}
+
+/// Makes room for `more` bytes at the end of `buf` without ever freeing any of its bytes
+/// unwiped: when it must grow, its bytes move to a new buffer (twice as large, or as large
+/// as needed) and the old one is wiped as it is dropped. A `Vec` that grows by itself
+/// frees its old allocation as it is.
+pub(crate) fn reserve_wiped(buf: &mut Zeroizing<Vec<u8>>, more: usize) {
+    if buf.capacity() - buf.len() >= more {
+        return;
+    }
+    let mut bigger = Zeroizing::new(Vec::with_capacity(
+        (buf.capacity() * 2).max(buf.len() + more),
+    ));
+    bigger.extend_from_slice(buf);
+    *buf = bigger;
+}
+
+/// Calls `f` with `cells` gathered in a slice (on the stack for up to 32 cells).
+fn with_cells<'a, T>(cells: impl Iterator<Item = &'a str>, f: impl FnOnce(&[&'a str]) -> T) -> T {
+    let mut at: [&str; 32] = [""; 32];
+    let mut n = 0;
+    let mut spilled: Vec<&str> = Vec::new();
+    for c in cells {
+        if n < at.len() {
+            at[n] = c;
+        } else {
+            if spilled.is_empty() {
+                spilled.extend_from_slice(&at);
+            }
+            spilled.push(c);
+        }
+        n += 1;
+    }
+    if n <= at.len() {
+        f(&at[..n])
+    } else {
+        f(&spilled)
     }
 }
 
@@ -306,13 +381,18 @@ fn csv_step(
     }
 }
 
+/// The bytes of rows a [`RowWriter`] gathers before it writes them.
+const LINE_BYTES: usize = 1 << 16;
+/// The room its buffer starts with: those and a long row more.
+const LINE_ROOM: usize = LINE_BYTES + (1 << 14);
+
 /// Writes rows as JSON Lines or CSV as they come, hashing what it writes. Each row is
 /// encoded as soon as it is given; nothing of earlier rows is kept.
 pub(crate) struct RowWriter<W: Write> {
     out: Hashing<W>,
     encoder: RowEncoder,
     /// The bytes of the row being written (wiped after each row).
-    line: zeroize::Zeroizing<Vec<u8>>,
+    line: Zeroizing<Vec<u8>>,
 }
 
 impl<W: Write> RowWriter<W> {
@@ -329,7 +409,8 @@ impl<W: Write> RowWriter<W> {
                 bytes: 0,
             },
             encoder: RowEncoder::new(format, columns),
-            line: Default::default(),
+            // Rows are gathered up to 64 KiB (see `row`); room for that and a row more.
+            line: Zeroizing::new(Vec::with_capacity(LINE_ROOM)),
         };
         w.encoder.preamble(&mut w.line);
         w.write_line()?;
@@ -349,6 +430,9 @@ impl<W: Write> RowWriter<W> {
     }
 
     fn write_line(&mut self) -> std::io::Result<()> {
+        if self.line.is_empty() {
+            return Ok(());
+        }
         let written = self.out.write_all(&self.line);
         zeroize::Zeroize::zeroize(&mut *self.line);
         self.line.clear();
@@ -360,8 +444,11 @@ impl<W: Write> RowWriter<W> {
         &mut self,
         cells: impl Iterator<Item = &'a str>,
     ) -> std::io::Result<()> {
-        self.encoder.encode(cells, &mut self.line);
-        if self.line.len() >= 1 << 16 {
+        let encoder = &self.encoder;
+        with_cells(cells, |cells| {
+            encoder.encode_within(&encoder.names, &encoder.order, cells, &mut self.line)
+        });
+        if self.line.len() >= LINE_BYTES {
             self.write_line()?;
         }
         Ok(())
@@ -374,13 +461,15 @@ impl<W: Write> RowWriter<W> {
         names: &[&'static str],
         cells: impl Iterator<Item = &'a str>,
     ) -> std::io::Result<()> {
-        if names == self.encoder.names.as_slice() {
-            self.encoder.encode(cells, &mut self.line);
-        } else {
-            self.encoder
-                .encode_named(names, &key_order(names), cells, &mut self.line);
-        }
-        if self.line.len() >= 1 << 16 {
+        let encoder = &self.encoder;
+        with_cells(cells, |cells| {
+            if names == encoder.names.as_slice() {
+                encoder.encode_within(names, &encoder.order, cells, &mut self.line)
+            } else {
+                encoder.encode_within(names, &key_order(names), cells, &mut self.line)
+            }
+        });
+        if self.line.len() >= LINE_BYTES {
             self.write_line()?;
         }
         Ok(())
@@ -435,6 +524,15 @@ struct CsvCell<'a>(std::borrow::Cow<'a, str>);
 impl AsRef<[u8]> for CsvCell<'_> {
     fn as_ref(&self) -> &[u8] {
         self.0.as_bytes()
+    }
+}
+
+impl Drop for CsvCell<'_> {
+    /// A cell copied to take the formula guard is wiped.
+    fn drop(&mut self) {
+        if let std::borrow::Cow::Owned(cell) = &mut self.0 {
+            zeroize::Zeroize::zeroize(cell);
+        }
     }
 }
 
@@ -644,6 +742,61 @@ mod tests {
         assert_eq!(province_of("香港特别行政区"), "香港特别行政区");
         assert_eq!(province_of("自治州某某省"), "自治州某某省");
         assert_eq!(province_of("某某某某某某某某某某某某某省"), "未知");
+    }
+
+    /// A row encoded into room made with `reserve_wiped` for `max_len` never makes the
+    /// buffer grow by itself (which would free bytes unwiped), in either format, for cells
+    /// at their worst: every byte a quote or a control character, formula starts, long
+    /// Chinese text, empty cells, fewer cells than columns. The bytes are those `encode_named`
+    /// writes into a plain vector.
+    #[test]
+    fn rows_fit_the_room_made_for_them() {
+        let long = "信访内容".repeat(500);
+        let cells: Vec<&str> = vec![
+            "\"\"\"\"",
+            "\u{1}\u{2}\u{1f}",
+            "=SUM(A1)",
+            "-1",
+            "@x",
+            "+",
+            "",
+            "a,b\r\n",
+            &long,
+            "\\",
+        ];
+        let names: Vec<&'static str> = vec!["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
+        for format in [Format::Jsonl, Format::Csv { bom: false }] {
+            let encoder = RowEncoder::new(format, &names);
+            for n in [0, 1, 3, cells.len()] {
+                for start in [0usize, 7] {
+                    let mut out = Zeroizing::new(vec![b'x'; start]);
+                    out.shrink_to_fit();
+                    let room = encoder.max_len(&names, &cells[..n]);
+                    reserve_wiped(&mut out, room);
+                    let capacity = out.capacity();
+                    assert!(capacity >= start + room);
+                    encoder.encode_within(&names, &encoder.order, &cells[..n], &mut out);
+                    assert_eq!(out.capacity(), capacity, "{format:?} {n}");
+                    let mut plain = vec![b'x'; start];
+                    encoder.encode_named(
+                        &names,
+                        &encoder.order,
+                        cells[..n].iter().copied(),
+                        &mut plain,
+                    );
+                    assert_eq!(*out, plain, "{format:?} {n}");
+                }
+            }
+        }
+        // Room that is there is used as it is; a buffer that must grow keeps its bytes.
+        let mut buf = Zeroizing::new(Vec::with_capacity(10));
+        buf.extend_from_slice(b"abc");
+        let at = buf.as_ptr();
+        reserve_wiped(&mut buf, 7);
+        assert_eq!(buf.as_ptr(), at);
+        reserve_wiped(&mut buf, 8);
+        assert_eq!(&buf[..], b"abc");
+        assert!(buf.capacity() >= 20);
     }
 
     /// Records are written byte for byte as the `csv` crate's default writer writes them:

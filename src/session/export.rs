@@ -26,7 +26,7 @@ use crate::model::{self, RecordId, Table};
 use crate::policy::{self, Action, Class, Denial};
 use crate::store::{Tree, WriteSet};
 use crate::vault::now_ms;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -70,6 +70,54 @@ enum ChunkRows {
         bytes: Zeroizing<Vec<u8>>,
         rows: usize,
     },
+}
+
+/// The rows of one chunk as they are made, encoded for the output when it has an encoder.
+struct ChunkOut<'e> {
+    encoder: Option<&'e RowEncoder>,
+    bytes: Zeroizing<Vec<u8>>,
+    cells: Vec<RowText>,
+    rows: usize,
+    /// Rows expected in the chunk, to size the output.
+    expected: usize,
+}
+
+impl ChunkOut<'_> {
+    fn push(&mut self, row: Option<RowText>) {
+        let Some(row) = row else {
+            return;
+        };
+        self.rows += 1;
+        match self.encoder {
+            Some(encoder) => {
+                if self.bytes.capacity() == 0 {
+                    // Rows take about as many bytes as their text and the columns; a chunk
+                    // outgrowing this moves, wiped.
+                    crate::export::reserve_wiped(
+                        &mut self.bytes,
+                        (row.text_len() + 16 * row.cells().count()) * self.expected,
+                    );
+                }
+                encoder.encode_row(&row, &mut self.bytes);
+            }
+            None => {
+                if self.cells.capacity() == 0 {
+                    self.cells.reserve(self.expected);
+                }
+                self.cells.push(row);
+            }
+        }
+    }
+
+    fn done(self) -> ChunkRows {
+        match self.encoder {
+            Some(_) => ChunkRows::Encoded {
+                bytes: self.bytes,
+                rows: self.rows,
+            },
+            None => ChunkRows::Cells(self.cells),
+        }
+    }
 }
 
 /// What was exported (the rows went to the sink).
@@ -165,6 +213,9 @@ struct Selection {
     petitioners: Vec<RecordId>,
     /// The names of the envelopes kept for the rows.
     sealed: Vec<&'static str>,
+    /// Whether the rows are made from what was kept (else from the store: see
+    /// [`Session::select`]).
+    kept_fields: bool,
 }
 
 impl Selection {
@@ -265,6 +316,40 @@ impl PartSizes {
         self.sealed.fetch_max(part.sealed.len(), Ordering::Relaxed);
         self.text.fetch_max(part.text.len(), Ordering::Relaxed);
         self.pids.fetch_max(part.pids.len(), Ordering::Relaxed);
+    }
+}
+
+/// The position of a petitioner not in the export's audit entry (added to a case since
+/// the selection): an empty slot in every petitioner column.
+const NOT_LISTED: u32 = u32::MAX;
+
+impl<'a> RowMeta<'a> {
+    /// The meta columns of a case meta opened for its row, with its petitioners'
+    /// `positions`.
+    fn new(head: &'a CaseMetaHead<'a>, positions: &'a [u32]) -> Self {
+        RowMeta {
+            case_no: head.case_no,
+            category: head.category,
+            channel: head.channel,
+            status: head.status,
+            received_at: head.received_at,
+            is_accusation: head.is_accusation,
+            petitioners: positions,
+        }
+    }
+}
+
+/// Whether an entry of this action may rewrite a case record (its meta or its fields). No
+/// wildcard: a new action must be placed here.
+fn may_rewrite_cases(action: Action) -> bool {
+    use Action::*;
+    match action {
+        CaseOpen | CaseAssign | CaseTransition | CaseExtend | CaseAssess | CaseForward | Import
+        | CanaryAdd | PetitionerAdd | PetitionerErase | KeysReencrypt | Restore => true,
+        Unlock | Init | UserAdd | UserList | PetitionerShow | PetitionerReveal | CaseShow
+        | CaseList | AuditRead | Find | Export | Stats | AuditCheckpoint | AuditExport
+        | AuditReport | Passwd | UserRevoke | KeysStatus | KeysRotate | KeysRetire
+        | RecoverySplit | RecoveryUnlock | Backup | Check | Retention => false,
     }
 }
 
@@ -636,8 +721,11 @@ impl<'v> Session<'v> {
         self.require(Action::Export)?;
         let classes = self.export_classes(profile, reason)?;
 
-        // Pass 1: meta only, for selection. Nothing of it leaves this function.
-        let selection = self.select(filters, &classes)?;
+        // Pass 1: every case read, only its meta opened, for selection; what the rows need
+        // is kept, sealed. Nothing of it leaves this function. Writes logged from `since`
+        // on may change a case after the selection read it.
+        let since = crate::audit::log_len(self.vault.store.as_ref())?;
+        let selection = self.select(filters, profile, &classes)?;
         let Selection {
             cases, petitioners, ..
         } = &selection;
@@ -659,7 +747,10 @@ impl<'v> Session<'v> {
         let columns = columns_of(profile);
         sink.begin(&columns, cases.len())
             .map_err(VaultError::ExportWrite)?;
-        let count = self.export_pass(&proof, profile, &classes, &selection, sink)?;
+        let changed = self.changed_between(since, proof.seq(), &selection.cases)?;
+        let count = self.export_pass(
+            &proof, profile, &classes, filters, &selection, &changed, sink,
+        )?;
         Ok(Exported {
             export_id,
             time_ms,
@@ -670,8 +761,21 @@ impl<'v> Session<'v> {
 
     /// Pass 1 of an export: reads every case's meta and picks those this user may export
     /// that match `filters`, in key order, with their petitioners.
-    fn select(&self, filters: &Filters, classes: &[Class]) -> Result<Selection, VaultError> {
-        let sealed = sealed_names(classes);
+    /// The envelopes of a redacted or pseudonymous row (the masked bundle, ~460 B) are
+    /// kept; those of a full row (every shown field: the export's whole text) are not, and
+    /// its rows are read from the store again.
+    fn select(
+        &self,
+        filters: &Filters,
+        profile: Profile,
+        classes: &[Class],
+    ) -> Result<Selection, VaultError> {
+        let kept_fields = profile != Profile::Full;
+        let sealed = if kept_fields {
+            sealed_names(classes)
+        } else {
+            Vec::new()
+        };
         let mut cases: Vec<RecordId> = Vec::new();
         let mut heads = Vec::new();
         let largest = PartSizes::default();
@@ -713,18 +817,57 @@ impl<'v> Session<'v> {
             heads,
             petitioners,
             sealed,
+            kept_fields,
         })
     }
 
+    /// The selected cases named by an entry logged in `[since, until)` (from when the
+    /// selection began to the export's own entry) whose action may rewrite a case: one of
+    /// them may have changed after the selection read it, and before the export's entry
+    /// in the log. Their rows are read again (see [`Session::export_pass`]).
+    fn changed_between(
+        &self,
+        since: u64,
+        until: u64,
+        cases: &[RecordId],
+    ) -> Result<HashSet<RecordId>, VaultError> {
+        let mut changed = HashSet::new();
+        let mut from = since;
+        while from < until {
+            let page = crate::audit::read_entries(self.vault.store.as_ref(), from, 256)?;
+            let Some(last) = page.last() else {
+                break;
+            };
+            from = last.entry.seq + 1;
+            for e in page.iter().map(|r| &r.entry) {
+                if e.seq >= until || !may_rewrite_cases(e.action) {
+                    continue;
+                }
+                for id in e.targets.iter().chain(&e.case_ref) {
+                    if cases.binary_search(id).is_ok() {
+                        changed.insert(*id);
+                    }
+                }
+            }
+        }
+        Ok(changed)
+    }
+
     /// Pass 2: decrypts the selected cases' petitioners (read from the store) and the
-    /// selected cases (as the selection kept them, in key order), and hands the rows to
-    /// `sink`. A petitioner gone since the selection has empty cells.
+    /// selected cases, in key order, and hands the rows to `sink`. A case's row is made
+    /// from what the selection kept, unless it is in `changed`: then it is read again,
+    /// gated again (left out if it no longer qualifies) and shown as it is now, and a
+    /// petitioner added to it since is an empty slot (not in the audit entry). A
+    /// petitioner gone since the selection has empty cells.
+    #[allow(clippy::too_many_arguments)]
     fn export_pass(
         &self,
         proof: &AuditCommitted,
         profile: Profile,
         classes: &[Class],
+        filters: &Filters,
         selection: &Selection,
+        changed: &HashSet<RecordId>,
         sink: &mut dyn RowSink,
     ) -> Result<usize, VaultError> {
         let Selection {
@@ -741,7 +884,7 @@ impl<'v> Session<'v> {
             }
             _ => None,
         };
-        // Rows take their meta columns from the case meta opened for the check below; the
+        // Rows take their meta columns from the kept (or the newly opened) case meta; the
         // fields need only the field classes.
         let field_classes: Vec<Class> = classes
             .iter()
@@ -755,47 +898,79 @@ impl<'v> Session<'v> {
             return Ok(0);
         }
         let encoder = sink.encoder();
-        // `at`: the case's index in `cases`. Its meta columns and the envelopes its row
-        // opens are those the selection read.
-        let render = |at: usize| -> Result<RowText, VaultError> {
-            let (meta, sealed) = selection
-                .kept(at)
-                .ok_or(VaultError::Corrupt("export selection"))?;
-            let fields =
-                self.open_fields(proof, Table::Case, cases[at], &sealed, &field_classes)?;
-            Ok(render_row(
+        let row = |id: &RecordId, meta: &RowMeta<'_>, fields: &FieldTexts| {
+            render_row(
                 profile,
-                &cases[at],
-                &meta,
-                &fields,
+                id,
+                meta,
+                fields,
                 pseudonym_key.as_deref(),
                 petitioners,
                 &cells,
-            ))
+            )
+        };
+        // A case's row from its stored record, read after the entry was committed: gated
+        // again (left out if it no longer qualifies) and shown as it is now; a petitioner
+        // added to it since is an empty slot.
+        let from_stored = |id: &RecordId, bytes: &[u8]| -> Result<Option<RowText>, VaultError> {
+            let rec = decode_record_ref(Table::Case, id, bytes)?;
+            self.with_case_head(id, &rec, |head| {
+                if !self.gate_selected(&CaseGate::from(&head), filters) {
+                    return Ok(None);
+                }
+                let positions: Vec<u32> = head
+                    .petitioner_ids
+                    .iter()
+                    .map(|p| {
+                        petitioners
+                            .binary_search(p)
+                            .map_or(NOT_LISTED, |at| at as u32)
+                    })
+                    .collect();
+                let fields = self.open_fields(proof, Table::Case, *id, &rec, &field_classes)?;
+                Ok(Some(row(id, &RowMeta::new(&head, &positions), &fields)))
+            })?
+        };
+        // `at`: the case's index in `cases`. Its meta columns and the envelopes its row
+        // opens are those the selection kept, unless a write logged before the export's
+        // entry may have changed it.
+        let from_kept = |at: usize| -> Result<Option<RowText>, VaultError> {
+            let id = &cases[at];
+            if changed.contains(id) {
+                return match self.vault.store.get(Tree::Cases, &id.0)? {
+                    Some(bytes) => from_stored(id, &bytes),
+                    None => Ok(None),
+                };
+            }
+            let (meta, sealed) = selection
+                .kept(at)
+                .ok_or(VaultError::Corrupt("export selection"))?;
+            let fields = self.open_fields(proof, Table::Case, *id, &sealed, &field_classes)?;
+            Ok(Some(row(id, &meta, &fields)))
         };
         in_order(
             cases.len().div_ceil(CHUNK),
             &|k| {
                 let mine = k * CHUNK..((k + 1) * CHUNK).min(cases.len());
-                match &encoder {
-                    Some(encoder) => {
-                        let mut bytes = Zeroizing::new(Vec::new());
-                        for at in mine.clone() {
-                            let row = render(at)?;
-                            if bytes.capacity() == 0 {
-                                bytes.reserve((row.text_len() + 64) * mine.len());
-                            }
-                            encoder.encode(row.cells(), &mut bytes);
-                        }
-                        Ok(ChunkRows::Encoded {
-                            bytes,
-                            rows: mine.len(),
-                        })
+                let mut out = ChunkOut {
+                    encoder: encoder.as_ref(),
+                    bytes: Zeroizing::new(Vec::new()),
+                    cells: Vec::new(),
+                    rows: 0,
+                    expected: mine.len(),
+                };
+                if selection.kept_fields {
+                    for at in mine {
+                        out.push(from_kept(at)?);
                     }
-                    None => Ok(ChunkRows::Cells(
-                        mine.map(render).collect::<Result<_, _>>()?,
-                    )),
+                } else {
+                    // Nothing kept of the fields (a full export): read from the store.
+                    self.visit_chunk(Tree::Cases, cases, k, &mut |_, id, stored| {
+                        out.push(from_stored(&id, stored)?);
+                        Ok(())
+                    })?;
                 }
+                Ok(out.done())
             },
             &mut |rows| {
                 match rows {
@@ -969,7 +1144,7 @@ fn in_order<T: Send>(
 }
 
 /// One row, in the columns of [`columns_of`]. `meta.petitioners` are positions in `ids`
-/// (the export's sorted petitioner ids) and in `people`.
+/// (the export's sorted petitioner ids) and in `people`, or [`NOT_LISTED`].
 fn render_row(
     profile: Profile,
     id: &RecordId,
@@ -996,7 +1171,8 @@ fn render_row(
     row.push(text("title"));
     row.push(text("content"));
     row.push(text("demands"));
-    let petitioner_ids = || meta.petitioners.iter().map(|&at| &ids[at as usize]);
+    // A petitioner not in the audit entry ([`NOT_LISTED`]) is an empty slot.
+    let petitioner_ids = || meta.petitioners.iter().map(|&at| ids.get(at as usize));
     if profile == Profile::Full {
         row.push(text("accused_unit"));
         row.cell(|t| {
@@ -1004,7 +1180,9 @@ fn render_row(
                 if i > 0 {
                     t.push(',');
                 }
-                let _ = write!(t, "{p}");
+                if let Some(p) = p {
+                    let _ = write!(t, "{p}");
+                }
             }
         });
     }
@@ -1014,7 +1192,9 @@ fn render_row(
                 if i > 0 {
                     t.push(';');
                 }
-                t.push_str(&hex::encode(&crypto::hmac_sha256(key, &[&p.0])[..8]));
+                if let Some(p) = p {
+                    t.push_str(&hex::encode(&crypto::hmac_sha256(key, &[&p.0])[..8]));
+                }
             }
         });
     }
@@ -1142,19 +1322,36 @@ mod tests {
     }
 
     /// The rows of a redacted export of an earlier `selection`.
-    fn rows_of(reg: &Session, selection: &Selection) -> Result<Vec<Vec<String>>, VaultError> {
+    /// The rows of a redacted export of an earlier `selection`, made with `filters` from
+    /// the log position `since`, as `export_rows` makes them: its entry committed, then
+    /// `after_commit` run, then the rows.
+    fn rows_of(
+        reg: &Session,
+        selection: &Selection,
+        filters: &Filters,
+        since: u64,
+        after_commit: impl FnOnce(),
+    ) -> Result<Vec<Vec<String>>, VaultError> {
         let e = reg.entry(Action::Export, Outcome::Allowed, None);
         let proof = reg.commit(&WriteSet::new(), &e).unwrap();
+        after_commit();
+        let changed = reg.changed_between(since, proof.seq(), &selection.cases)?;
         let mut rows = Rows(Vec::new());
         let n = reg.export_pass(
             &proof,
             Profile::Redacted,
             &classes_of(reg),
+            filters,
             selection,
+            &changed,
             &mut rows,
         )?;
         assert_eq!(n, rows.0.len());
         Ok(rows.0)
+    }
+
+    fn log_len(vault: &Vault) -> u64 {
+        crate::audit::log_len(vault.store.as_ref()).unwrap()
     }
 
     /// Kept heads give back each case's meta, and the envelopes its row opens, by its
@@ -1226,6 +1423,7 @@ mod tests {
             heads: heads_kept,
             petitioners,
             sealed: sealed.clone(),
+            kept_fields: true,
         };
         for (i, h) in heads.iter().enumerate() {
             let (m, envelopes) = kept.kept(i).unwrap();
@@ -1266,12 +1464,13 @@ mod tests {
         assert!(kept.kept(4).is_none());
     }
 
-    /// An export's rows show every selected case as the selection read it, changed since
-    /// or not: the rows from an earlier selection are those of an export taken before the
-    /// change (a case moved on, one that no longer matches the filter), at each case's own
-    /// index across jobs and past the cases the filter left out.
+    /// An export's rows show each selected case as the selection kept it, unless a write
+    /// logged after the selection began and before the export's own entry may have changed
+    /// it: that case is read again, shown as it is now, or left out if it no longer matches
+    /// the filter. A case changed after the export's entry keeps its selected row. At each
+    /// case's own index across jobs and past the cases the filter left out.
     #[test]
-    fn rows_show_the_cases_as_selected() {
+    fn rows_show_cases_as_selected_unless_changed_before_the_export_entry() {
         use crate::workflow::Status;
         let dir = tempfile::tempdir().unwrap();
         let (vault, cases, accepted) = vault_with_cases(dir.path(), CHUNK + 60);
@@ -1280,39 +1479,164 @@ mod tests {
             status: Some("registered".into()),
             ..Filters::default()
         };
-        let all = reg.select(&Filters::default(), &classes_of(&reg)).unwrap();
+        let status = columns_of(Profile::Redacted)
+            .iter()
+            .position(|c| *c == "status")
+            .unwrap();
+        let category = columns_of(Profile::Redacted)
+            .iter()
+            .position(|c| *c == "category")
+            .unwrap();
+        let open: Vec<RecordId> = cases
+            .iter()
+            .copied()
+            .filter(|c| !accepted.contains(c))
+            .collect();
+
+        // Every case; the kept categories are marked (same length) to see which rows come
+        // from the selection. One case moves on before the export's entry, one after.
+        let since = log_len(&vault);
+        let mut all = reg
+            .select(&Filters::default(), Profile::Redacted, &classes_of(&reg))
+            .unwrap();
         assert_eq!(all.cases, cases);
         assert!(all.heads.len() > 1, "parts");
-        let selected = reg.select(&registered, &classes_of(&reg)).unwrap();
+        for (_, part) in &mut all.heads {
+            part.text = part.text.replace("类别", "KEPT__");
+        }
+        let (moved, late) = (open[open.len() - 2], open[open.len() - 1]);
+        reg.transition(moved, Status::Accepted, None).unwrap();
+        let rows = rows_of(&reg, &all, &Filters::default(), since, || {
+            reg.transition(late, Status::Accepted, None).unwrap();
+        })
+        .unwrap();
+        assert_eq!(rows.len(), cases.len());
+        for row in &rows {
+            let kept = row[category].starts_with("KEPT__");
+            assert_eq!(kept, row[0] != moved.to_string(), "{}", row[0]);
+            if row[0] == moved.to_string() || row[0] == late.to_string() {
+                let want = if row[0] == moved.to_string() {
+                    "accepted"
+                } else {
+                    "registered"
+                };
+                assert_eq!(row[status], want, "{}", row[0]);
+            }
+        }
+
+        // Registered cases past a chunk's end: one accepted before the export's entry is
+        // left out; one accepted after it keeps its selected row.
+        let since = log_len(&vault);
+        let selected = reg
+            .select(&registered, Profile::Redacted, &classes_of(&reg))
+            .unwrap();
         assert!(selected.cases.len() > CHUNK, "two jobs");
         assert!(
             selected.cases.len() < cases.len(),
             "some left out by the filter"
         );
-        let (all_before, registered_before) = (
-            fresh_rows(&reg, &Filters::default()),
-            fresh_rows(&reg, &registered),
-        );
-        // One case past a chunk's end moves on after the selections.
-        let leaving = selected.cases[CHUNK + 1];
-        assert!(!accepted.contains(&leaving));
+        let (leaving, staying) = (selected.cases[CHUNK + 1], selected.cases[CHUNK + 2]);
+        let before = fresh_rows(&reg, &registered);
         reg.transition(leaving, Status::Accepted, None).unwrap();
-        assert_ne!(fresh_rows(&reg, &Filters::default()), all_before);
-        assert_eq!(rows_of(&reg, &all).unwrap(), all_before);
-        let rows = rows_of(&reg, &selected).unwrap();
-        assert_eq!(rows.len(), selected.cases.len());
-        assert_eq!(rows, registered_before);
+        let rows = rows_of(&reg, &selected, &registered, since, || {
+            reg.transition(staying, Status::Accepted, None).unwrap();
+        })
+        .unwrap();
+        assert_eq!(rows.len(), selected.cases.len() - 1);
+        let without_leaving: Vec<Vec<String>> = before
+            .into_iter()
+            .filter(|r| r[0] != leaving.to_string())
+            .collect();
+        assert_eq!(rows, without_leaving);
+    }
+
+    /// A full export whose selection read a case before an erasure logged ahead of the
+    /// export's entry shows the case's text as the erasure left it (re-scrubbed of the
+    /// erased petitioner's values), and the erased petitioner's cells empty.
+    #[test]
+    fn an_erasure_logged_before_the_export_entry_is_honoured() {
+        let dir = tempfile::tempdir().unwrap();
+        let (vault, pids) = vault_with_petitioners(dir.path(), 2);
+        let pass = |u: &str| Passphrase::new(format!("export unit test {u}"));
+        let reg = unlock_reg(&vault);
+        let admin = vault.unlock("admin", &pass("admin")).unwrap();
+        let shown = reg.show_petitioner(pids[0], None).unwrap();
+        let name = shown
+            .fields
+            .iter()
+            .find(|f| f.name == "name")
+            .map(|f| f.value.expose().to_owned())
+            .unwrap();
+        let case = reg
+            .open_case(&crate::model::NewCase {
+                petitioners: vec![pids[0]],
+                title: "来信".into(),
+                category: "劳动保障".into(),
+                channel: model::Channel::Letter,
+                content: format!("{name}反映拖欠工资").into(),
+                demands: None,
+                accused_unit: None,
+                is_accusation: false,
+            })
+            .unwrap();
+        let reason = Reason::new("核对来信").unwrap();
+        let classes = reg.export_classes(Profile::Full, Some(&reason)).unwrap();
+        let columns = columns_of(Profile::Full);
+        let cell = |row: &Vec<String>, name: &str| {
+            row[columns.iter().position(|c| *c == name).unwrap()].clone()
+        };
+        let rows_after = |erase: bool| {
+            let since = log_len(&vault);
+            let selection = reg
+                .select(&Filters::default(), Profile::Full, &classes)
+                .unwrap();
+            if erase {
+                admin.erase_petitioner(pids[0], &reason).unwrap();
+            }
+            let proof = reg
+                .commit(
+                    &WriteSet::new(),
+                    &reg.entry(Action::Export, Outcome::Allowed, None),
+                )
+                .unwrap();
+            let changed = reg
+                .changed_between(since, proof.seq(), &selection.cases)
+                .unwrap();
+            let mut rows = Rows(Vec::new());
+            reg.export_pass(
+                &proof,
+                Profile::Full,
+                &classes,
+                &Filters::default(),
+                &selection,
+                &changed,
+                &mut rows,
+            )
+            .unwrap();
+            assert_eq!(rows.0.len(), 1);
+            assert_eq!(rows.0[0][0], case.to_string());
+            rows.0.remove(0)
+        };
+        let row = rows_after(false);
+        assert!(cell(&row, "content").contains(&name));
+        assert_eq!(cell(&row, "petitioner_names"), name);
+        let row = rows_after(true);
+        assert!(!cell(&row, "content").contains(&name), "re-scrubbed");
+        assert!(cell(&row, "content").contains("反映拖欠工资"));
+        assert_eq!(cell(&row, "petitioner_names"), "");
     }
 
     /// The kept envelopes are opened against the case whose row they fill: one case's
-    /// envelopes put in another's place are refused as tampered, and no row is written.
+    /// envelopes put in another's place are refused as tampered, and the export fails.
     #[test]
     fn kept_envelopes_swapped_between_cases_are_refused() {
         // More cases than selection jobs: some job keeps two or more.
         let dir = tempfile::tempdir().unwrap();
         let (vault, _, _) = vault_with_cases(dir.path(), SPANS + 1);
         let reg = unlock_reg(&vault);
-        let mut all = reg.select(&Filters::default(), &classes_of(&reg)).unwrap();
+        let mut all = reg
+            .select(&Filters::default(), Profile::Redacted, &classes_of(&reg))
+            .unwrap();
         let swapped = {
             let (at, part) = all
                 .heads
@@ -1328,7 +1652,7 @@ mod tests {
             part.sealed_ends[0] = (second - first) as u32;
             all.cases[at]
         };
-        match rows_of(&reg, &all) {
+        match rows_of(&reg, &all, &Filters::default(), log_len(&vault), || {}) {
             Err(VaultError::Tampered { table, id, field }) => {
                 assert_eq!((table, id, field.as_str()), ("case", swapped, "masked"));
             }
