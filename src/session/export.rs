@@ -1,14 +1,21 @@
 //! Exports through the gate, streamed: a first pass reads every case, opens only its meta
 //! to select the cases (and their petitioners) this user may export, and keeps what the
-//! rows need of each selected case: the meta columns, and the still sealed envelopes its
-//! row will open; then ONE audit entry listing every selected id is committed durably; only
-//! then is anything decrypted for output: the exported petitioners, once each in key
-//! order, into their compact row cells, and then the kept cases, chunk by chunk, handed to
-//! the output in case-id order. The rows show the cases as the selection read them (the
-//! state the audit entry lists), and the store's case tree is read once. Memory holds the
-//! selected ids (the audit entry needs them all), the kept cases (~100 bytes of meta and
-//! the sealed envelopes, ~460 bytes for a redacted row, a case), the petitioner cells (tens
-//! of bytes each) and a few chunks of rows, not the export.
+//! rows need of each selected case: the meta columns and, for a redacted or pseudonymous
+//! export, the still sealed masked bundle its row will open; then ONE audit entry listing
+//! every selected id is committed durably; only then is anything decrypted for output: the
+//! exported petitioners, once each in key order, into their compact row cells, and then
+//! the cases, chunk by chunk, handed to the output in case-id order.
+//!
+//! A row shows its case as the selection kept it, without reading the store again, unless
+//! an entry logged between the start of the selection and the export's own entry names
+//! the case for a write that may have changed it (a transition, an erasure, …): that case
+//! is read again, gated again, and shown as it is now (or left out). So a change that the
+//! log puts before the export is in it. A full export keeps none of the fields (their
+//! text can be as large as the export): its rows are read from the store again, each
+//! gated again. Memory holds the selected ids (the audit entry needs them all), the kept
+//! cases (~100 bytes of meta a case, and ~460 bytes of sealed masked bundle for a
+//! redacted or pseudonymous row), the petitioner cells (tens of bytes each) and a few
+//! chunks of rows, not the export.
 //!
 //! Every pass is a pipeline ([`in_order`]): its records are cut into key ranges, each
 //! range is read (from the store, or from what the selection kept) and decrypted (and, for
