@@ -126,15 +126,20 @@ impl RowText {
         }
     }
 
-    /// Appends a cell written by `fill`.
-    pub(crate) fn cell(&mut self, fill: impl FnOnce(&mut String)) {
+    /// Appends a cell written by `fill`, which writes at most `most` bytes: room for them
+    /// is made first, so that the text never grows by itself (which would free its old
+    /// bytes unwiped; see [`grow_wiped`]).
+    pub(crate) fn cell(&mut self, most: usize, fill: impl FnOnce(&mut String)) {
+        grow_wiped(&mut self.text, most);
+        let room = self.text.capacity();
         fill(&mut self.text);
+        debug_assert_eq!(self.text.capacity(), room, "a cell wrote more than it said");
         self.ends.push(self.text.len());
     }
 
     /// Appends a cell.
     pub(crate) fn push(&mut self, value: &str) {
-        self.cell(|t| t.push_str(value));
+        self.cell(value.len(), |t| t.push_str(value));
     }
 
     /// Bytes of text in its cells.
@@ -299,6 +304,18 @@ impl RowEncoder {
             Format::Csv { .. } => csv_record(out, cells.map(|c| CsvCell(defuse_formula(c)))),
         }
     }
+}
+
+/// Makes room for `more` bytes at the end of `text` as [`reserve_wiped`] does for bytes:
+/// when it must grow, its text moves to a new string and the old one is wiped.
+pub(crate) fn grow_wiped(text: &mut String, more: usize) {
+    if text.capacity() - text.len() >= more {
+        return;
+    }
+    let mut bigger = String::with_capacity((text.capacity() * 2).max(text.len() + more));
+    bigger.push_str(text);
+    let mut old = std::mem::replace(text, bigger);
+    zeroize::Zeroize::zeroize(&mut old);
 }
 
 /// Makes room for `more` bytes at the end of `buf` without ever freeing any of its bytes
@@ -788,6 +805,19 @@ mod tests {
                 }
             }
         }
+        // Text: the same, and a row's cells given their room keep it.
+        let mut text = String::with_capacity(8);
+        text.push_str("信访");
+        let at = text.as_ptr();
+        grow_wiped(&mut text, 2);
+        assert_eq!(text.as_ptr(), at);
+        grow_wiped(&mut text, 3);
+        assert_eq!(text, "信访");
+        assert!(text.capacity() >= 16);
+        let mut row = RowText::with_capacity(4, 2);
+        row.push("长一些的内容");
+        row.cell(9, |t| t.push_str("第二格"));
+        assert_eq!(row.cells().collect::<Vec<_>>(), ["长一些的内容", "第二格"]);
         // Room that is there is used as it is; a buffer that must grow keeps its bytes.
         let mut buf = Zeroizing::new(Vec::with_capacity(10));
         buf.extend_from_slice(b"abc");

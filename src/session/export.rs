@@ -10,7 +10,8 @@
 //! an entry logged between the start of the selection and the export's own entry names
 //! the case for a write that may have changed it (a transition, an erasure, …): that case
 //! is read again, gated again, and shown as it is now (or left out). So a change that the
-//! log puts before the export is in it. A full export keeps none of the fields (their
+//! log puts before the export is in it, for the cases the selection chose (a case that
+//! came to match the filters only in that window is not added). A full export keeps none of the fields (their
 //! text can be as large as the export): its rows are read from the store again, each
 //! gated again. Memory holds the selected ids (the audit entry needs them all), the kept
 //! cases (~100 bytes of meta a case, and ~460 bytes of sealed masked bundle for a
@@ -754,7 +755,12 @@ impl<'v> Session<'v> {
         let columns = columns_of(profile);
         sink.begin(&columns, cases.len())
             .map_err(VaultError::ExportWrite)?;
-        let changed = self.changed_between(since, proof.seq(), &selection.cases)?;
+        // (A full export reads every row from the store again: nothing to look up.)
+        let changed = if selection.kept_fields {
+            self.changed_between(since, proof.seq(), &selection.cases)?
+        } else {
+            HashSet::new()
+        };
         let count = self.export_pass(
             &proof, profile, &classes, filters, &selection, &changed, sink,
         )?;
@@ -1032,8 +1038,12 @@ impl Session<'_> {
                     let fields =
                         self.open_fields(proof, Table::Petitioner, pid, &rec, field_classes)?;
                     for (col, field) in people {
-                        cells.cell(|t| {
-                            let Some((value, masked)) = fields.get(field) else {
+                        let found = fields.get(field);
+                        // A province's name is at most 24 bytes; a birth year is shorter
+                        // than the date it is taken from.
+                        let most = found.map_or(0, |(value, _)| value.len() + 24);
+                        cells.cell(most, |t| {
+                            let Some((value, masked)) = found else {
                                 return;
                             };
                             match (*col, masked) {
@@ -1162,18 +1172,32 @@ fn render_row(
     people: &PeopleCells,
 ) -> RowText {
     let text = |name: &str| fields.get(name).map(|(v, _)| v).unwrap_or("");
-    let mut row = RowText::with_capacity(fields.text.len() + 256, 24);
-    row.cell(|t| {
+    let n = meta.petitioners.len();
+    // The bytes of each petitioner column: its cells and a separator each.
+    let column_len = |column: usize| -> usize {
+        meta.petitioners
+            .iter()
+            .map(|&at| people.cell(at as usize, column).len() + 1)
+            .sum()
+    };
+    let people_len: usize = (0..people.per_person).map(column_len).sum();
+    let mut row = RowText::with_capacity(
+        fields.text.len() + meta.case_no.len() + meta.category.len() + 256 + 56 * n + people_len,
+        24,
+    );
+    // An id is 32 hex digits; a time at most 64 bytes (`push_ms`); a count 20 digits; a
+    // pseudonym token 16 hex digits.
+    row.cell(32, |t| {
         let _ = write!(t, "{id}");
     });
     row.push(meta.case_no);
     row.push(meta.category);
     row.push(meta.channel.as_str());
     row.push(meta.status.as_str());
-    row.cell(|t| super::push_ms(t, meta.received_at));
+    row.cell(64, |t| super::push_ms(t, meta.received_at));
     row.push(if meta.is_accusation { "true" } else { "false" });
-    row.cell(|t| {
-        let _ = write!(t, "{}", meta.petitioners.len());
+    row.cell(20, |t| {
+        let _ = write!(t, "{n}");
     });
     row.push(text("title"));
     row.push(text("content"));
@@ -1182,7 +1206,7 @@ fn render_row(
     let petitioner_ids = || meta.petitioners.iter().map(|&at| ids.get(at as usize));
     if profile == Profile::Full {
         row.push(text("accused_unit"));
-        row.cell(|t| {
+        row.cell(33 * n, |t| {
             for (i, p) in petitioner_ids().enumerate() {
                 if i > 0 {
                     t.push(',');
@@ -1194,7 +1218,7 @@ fn render_row(
         });
     }
     if let Some(key) = pseudonym_key {
-        row.cell(|t| {
+        row.cell(17 * n, |t| {
             for (i, p) in petitioner_ids().enumerate() {
                 if i > 0 {
                     t.push(';');
@@ -1206,7 +1230,7 @@ fn render_row(
         });
     }
     for column in 0..people.per_person {
-        row.cell(|t| {
+        row.cell(column_len(column), |t| {
             for (i, &at) in meta.petitioners.iter().enumerate() {
                 if i > 0 {
                     t.push(';');

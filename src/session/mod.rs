@@ -201,6 +201,8 @@ struct FieldTexts {
 
 impl FieldTexts {
     fn push(&mut self, name: &'static str, value: &str, masked: bool) {
+        // Grown by moving, with the old text wiped: never by itself.
+        crate::export::grow_wiped(&mut self.text, value.len());
         self.text.push_str(value);
         self.fields.push((name, self.text.len(), masked));
     }
