@@ -245,7 +245,7 @@ impl RowEncoder {
     ) {
         reserve_wiped(out, self.max_len(names, cells));
         let room = out.capacity();
-        self.encode_named(names, order, cells.iter().copied(), out);
+        self.encode_named(names, order, cells, out);
         debug_assert_eq!(out.capacity(), room, "a row takes at most max_len bytes");
     }
 
@@ -268,28 +268,15 @@ impl RowEncoder {
 
     /// Appends one row: `cells` in the order of `names`, `order` the JSON key order of
     /// `names`.
-    fn encode_named<'a>(
+    fn encode_named(
         &self,
         names: &[&'static str],
         order: &[usize],
-        cells: impl Iterator<Item = &'a str>,
+        cells: &[&str],
         out: &mut Vec<u8>,
     ) {
         match self.format {
             Format::Jsonl => {
-                let mut at: [&str; 32] = [""; 32];
-                let spilled: Vec<&str>;
-                let cells: &[&str] = if names.len() <= at.len() {
-                    let mut n = 0;
-                    for (slot, c) in at.iter_mut().zip(cells) {
-                        *slot = c;
-                        n += 1;
-                    }
-                    &at[..n]
-                } else {
-                    spilled = cells.collect();
-                    &spilled
-                };
                 out.push(b'{');
                 for (n, &i) in order.iter().enumerate() {
                     if n > 0 {
@@ -301,7 +288,7 @@ impl RowEncoder {
                 }
                 out.extend_from_slice(b"}\n");
             }
-            Format::Csv { .. } => csv_record(out, cells.map(|c| CsvCell(defuse_formula(c)))),
+            Format::Csv { .. } => csv_record(out, cells.iter().map(|c| CsvCell(defuse_formula(c)))),
         }
     }
 }
@@ -795,12 +782,7 @@ mod tests {
                     encoder.encode_within(&names, &encoder.order, &cells[..n], &mut out);
                     assert_eq!(out.capacity(), capacity, "{format:?} {n}");
                     let mut plain = vec![b'x'; start];
-                    encoder.encode_named(
-                        &names,
-                        &encoder.order,
-                        cells[..n].iter().copied(),
-                        &mut plain,
-                    );
+                    encoder.encode_named(&names, &encoder.order, &cells[..n], &mut plain);
                     assert_eq!(*out, plain, "{format:?} {n}");
                 }
             }

@@ -456,17 +456,15 @@ impl Envelopes for SealedFields<'_> {
     }
 }
 
-/// The envelopes of a case that an export's rows open, given the field classes it
-/// decrypts: the masked bundle and the shown fields of those classes.
+/// The envelopes of a case that a redacted or pseudonymous row opens: the masked bundle,
+/// when the export decrypts the masked class (a full export keeps none: see
+/// [`Session::select`]).
 fn sealed_names(field_classes: &[Class]) -> Vec<&'static str> {
-    let masked = field_classes
+    field_classes
         .contains(&Class::Masked)
-        .then_some(model::MASKED_BUNDLE);
-    let shown = model::CASE_FIELDS
-        .iter()
-        .filter(|f| model::CASE_SHOWN.contains(&f.name) && field_classes.contains(&f.class))
-        .map(|f| f.name);
-    masked.into_iter().chain(shown).collect()
+        .then_some(model::MASKED_BUNDLE)
+        .into_iter()
+        .collect()
 }
 
 impl Drop for KeptHeads {
@@ -1173,14 +1171,18 @@ fn render_row(
 ) -> RowText {
     let text = |name: &str| fields.get(name).map(|(v, _)| v).unwrap_or("");
     let n = meta.petitioners.len();
-    // The bytes of each petitioner column: its cells and a separator each.
-    let column_len = |column: usize| -> usize {
-        meta.petitioners
+    // The bytes of each petitioner column (a profile has at most 8): its cells and a
+    // separator each.
+    let mut column_lens = [0usize; 8];
+    debug_assert!(people.per_person <= column_lens.len());
+    for (column, len) in column_lens.iter_mut().enumerate().take(people.per_person) {
+        *len = meta
+            .petitioners
             .iter()
             .map(|&at| people.cell(at as usize, column).len() + 1)
-            .sum()
-    };
-    let people_len: usize = (0..people.per_person).map(column_len).sum();
+            .sum();
+    }
+    let people_len: usize = column_lens.iter().sum();
     let mut row = RowText::with_capacity(
         fields.text.len() + meta.case_no.len() + meta.category.len() + 256 + 56 * n + people_len,
         24,
@@ -1230,7 +1232,7 @@ fn render_row(
         });
     }
     for column in 0..people.per_person {
-        row.cell(column_len(column), |t| {
+        row.cell(column_lens.get(column).copied().unwrap_or(0), |t| {
             for (i, &at) in meta.petitioners.iter().enumerate() {
                 if i > 0 {
                     t.push(';');
