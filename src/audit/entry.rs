@@ -92,7 +92,56 @@ impl Entry {
 
     /// The canonical bytes that are hashed.
     pub fn canonical(&self) -> Vec<u8> {
-        postcard::to_stdvec(self).expect("entry serialises")
+        let most = self.most_canonical_len();
+        let bytes = postcard::serialize_with_flavor(self, Reserved(Vec::with_capacity(most)))
+            .expect("entry serialises");
+        debug_assert!(bytes.len() <= most, "the canonical bound is short");
+        bytes
+    }
+
+    /// The most bytes [`Entry::canonical`] can take: ten for every varint (lengths, tags,
+    /// integers), sixteen for every record id, and the strings' bytes. An export's entry
+    /// names millions of records; serialised into a vector grown by doubling, it would be
+    /// copied, and its memory first touched, about twice over.
+    fn most_canonical_len(&self) -> usize {
+        const VARINT: usize = 10;
+        let text = |s: &str| VARINT + s.len();
+        let texts = |v: &[String]| VARINT + v.iter().map(|s| text(s)).sum::<usize>();
+        let maybe = |s: &Option<String>| 1 + s.as_deref().map_or(0, text);
+        // seq, time, session, role, action, outcome, case_ref: fixed or one varint each.
+        7 * VARINT
+            + 8
+            + 17
+            + text(&self.actor)
+            + VARINT
+            + 16 * self.targets.len()
+            + texts(&self.requested)
+            + texts(&self.returned)
+            + maybe(&self.purpose)
+            + maybe(&self.reason)
+            + maybe(&self.detail)
+            + texts(&self.flags)
+    }
+}
+
+/// postcard output into a vector reserved up front (see [`Entry::most_canonical_len`]).
+struct Reserved(Vec<u8>);
+
+impl postcard::ser_flavors::Flavor for Reserved {
+    type Output = Vec<u8>;
+
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        self.0.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+        self.0.push(data);
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<Vec<u8>> {
+        Ok(self.0)
     }
 }
 
@@ -192,6 +241,42 @@ impl<'a> RawEntry<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The canonical bytes are postcard's, whatever room was reserved for them: for a bulk
+    /// entry with every option set and long multi-byte strings, and for an empty one; and
+    /// they fit the bound reserved for them.
+    #[test]
+    fn canonical_bytes_are_postcards_within_the_reserved_room() {
+        let mut bulk = Entry::sample(u64::MAX, i64::MIN, &"审计员".repeat(40), Action::Export);
+        bulk.role = Some(Role::Supervisor);
+        bulk.targets = (0..3000u32)
+            .map(|i| {
+                let mut id = [0xff; 16];
+                id[..4].copy_from_slice(&i.to_be_bytes());
+                RecordId(id)
+            })
+            .collect();
+        bulk.requested = vec!["字段".repeat(100); 20];
+        bulk.returned = vec!["class:identity".into(); 300];
+        bulk.purpose = Some("export:full".repeat(50));
+        bulk.case_ref = Some(RecordId([0x80; 16]));
+        bulk.reason = Some("理由".repeat(500));
+        bulk.outcome = Outcome::Denied;
+        bulk.detail = Some("export_id:".repeat(30));
+        bulk.flags = vec!["canary".into(); 200];
+        let empty = Entry::sample(0, 0, "", Action::Export);
+        let mut ids_only = Entry::sample(1 << 40, 1_764_000_000_000, "e", Action::Export);
+        ids_only.targets = vec![RecordId([0x42; 16]); 100_000];
+        for e in [bulk, empty, ids_only] {
+            let bytes = e.canonical();
+            assert_eq!(bytes, postcard::to_stdvec(&e).unwrap());
+            assert!(bytes.len() <= e.most_canonical_len());
+        }
+        // Sixteen bytes an id, not more: the room is the size, not a multiple of it.
+        let mut e = Entry::sample(0, 0, "e", Action::Export);
+        e.targets = vec![RecordId([1; 16]); 100_000];
+        assert!(e.most_canonical_len() - e.canonical().len() < 256);
+    }
 
     /// Format vector: a fixed entry → fixed stored bytes. A change here changes every
     /// hash in every log: it needs a new format number and a reader for format 1.

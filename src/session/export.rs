@@ -845,7 +845,9 @@ impl<'v> Session<'v> {
         let mut changed = HashSet::new();
         let mut from = since;
         while from < until {
-            let page = crate::audit::read_entries(self.vault.store.as_ref(), from, 256)?;
+            // Never past `until`: the export's own entry (which names every record) is not read.
+            let limit = usize::try_from((until - from).min(256)).expect("at most 256");
+            let page = crate::audit::read_entries(self.vault.store.as_ref(), from, limit)?;
             let Some(last) = page.last() else {
                 break;
             };
