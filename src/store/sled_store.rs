@@ -15,6 +15,7 @@ use std::time::{Duration, SystemTime};
 /// A vault's sled database, with the folder lock that keeps other processes out.
 pub struct SledStore {
     db: sled::Db,
+    /// The trees of [`Tree::ALL`], in that order, then [`PARTS_TREE`].
     trees: Vec<sled::Tree>,
     data_file: File,
     group: GroupSync,
@@ -33,6 +34,97 @@ const LOCK_FILE: &str = "LOCK";
 const DB_DIR: &str = "db";
 /// Where sled 0.34 keeps its blobs, inside [`DB_DIR`].
 const BLOB_DIR: &str = "blobs";
+
+/// The sled tree (not one of [`Tree::ALL`]: only this store has it) holding the parts of
+/// long audit entries; see [`Parts`].
+const PARTS_TREE: &str = "audit_parts";
+/// An audit entry longer than this is stored in parts of at most this length.
+const PART_LEN: usize = 64 * 1024;
+
+/// Long audit entries are stored in parts. sled 0.34 splits a leaf only past 16 entries and
+/// loads a leaf whole, every value in it, before it writes to it. An export of a million
+/// records appends a 32 MB entry; kept whole in the audit tree, it sits in the leaf every
+/// later commit appends to, and each of the next 8 to 16 commits of a fresh process —
+/// every `pvault` command — would first read it back from disk (~1 s for the first read
+/// after opening a 1M vault whose last entries include two exports). So the audit tree
+/// holds, for a long entry, a manifest of [`MANIFEST_LEN`] bytes:
+///
+/// ```text
+/// magic (8) | parts u32 BE | length u64 BE | SHA-256 of the whole entry (32)
+/// ```
+///
+/// and [`PARTS_TREE`] holds its parts under `key length (1) | key | part number u32 BE`.
+/// A stored entry is never shorter than its three 32-byte links, so a value of the
+/// manifest's length that starts with the magic is a manifest. Reads put the parts back
+/// together and check the length and hash (a part missing, changed or swapped is reported
+/// as corruption); the hash chain and MAC are still what protect the log against an
+/// attacker (`audit verify`). A whole long entry written by an earlier build reads as it is.
+struct Parts;
+
+const MANIFEST_MAGIC: &[u8; 8] = b"\xffpv-part";
+const MANIFEST_LEN: usize = 8 + 4 + 8 + 32;
+
+impl Parts {
+    /// The key of part `n` of the entry under `key`.
+    fn key(key: &[u8], n: u32) -> Vec<u8> {
+        let len = u8::try_from(key.len()).expect("audit keys are 8 bytes");
+        let mut k = Vec::with_capacity(1 + key.len() + 4);
+        k.push(len);
+        k.extend_from_slice(key);
+        k.extend_from_slice(&n.to_be_bytes());
+        k
+    }
+
+    fn manifest(value: &[u8]) -> Vec<u8> {
+        let parts = u32::try_from(value.len().div_ceil(PART_LEN)).expect("an entry under 256 TiB");
+        let mut m = Vec::with_capacity(MANIFEST_LEN);
+        m.extend_from_slice(MANIFEST_MAGIC);
+        m.extend_from_slice(&parts.to_be_bytes());
+        m.extend_from_slice(&(value.len() as u64).to_be_bytes());
+        m.extend_from_slice(&crate::crypto::sha256(&[value]));
+        m
+    }
+
+    /// The parts count, length and hash of a manifest; `None` for any other value.
+    fn parse(value: &[u8]) -> Option<(u32, u64, [u8; 32])> {
+        if value.len() != MANIFEST_LEN || !value.starts_with(MANIFEST_MAGIC) {
+            return None;
+        }
+        let parts = u32::from_be_bytes(value[8..12].try_into().expect("4 bytes"));
+        let len = u64::from_be_bytes(value[12..20].try_into().expect("8 bytes"));
+        Some((parts, len, value[20..].try_into().expect("32 bytes")))
+    }
+
+    /// Writes `value` (or removes the entry, with `None`) under `key` in the audit tree
+    /// `audit`, in parts in `parts` when it is long; the parts of what was there go.
+    fn write(
+        audit: &sled::transaction::TransactionalTree,
+        parts: &sled::transaction::TransactionalTree,
+        key: &[u8],
+        value: Option<&[u8]>,
+    ) -> Result<(), sled::transaction::UnabortableTransactionError> {
+        if let Some((n, _, _)) = audit.get(key)?.as_deref().and_then(Parts::parse) {
+            for i in 0..n {
+                parts.remove(Parts::key(key, i))?;
+            }
+        }
+        match value {
+            Some(v) if v.len() > PART_LEN => {
+                for (i, part) in (0u32..).zip(v.chunks(PART_LEN)) {
+                    parts.insert(Parts::key(key, i), part)?;
+                }
+                audit.insert(key, Parts::manifest(v))?;
+            }
+            Some(v) => {
+                audit.insert(key, v)?;
+            }
+            None => {
+                audit.remove(key)?;
+            }
+        }
+        Ok(())
+    }
+}
 
 /// sled 0.34.7 writes a log fragment larger than a quarter segment (128 KiB: a large
 /// export's audit entry, a page of import entries or audit-index buckets, a long letter)
@@ -233,7 +325,9 @@ impl SledStore {
         };
         let trees = Tree::ALL
             .iter()
-            .map(|t| db.open_tree(t.name()).map_err(sled_err))
+            .map(|t| t.name())
+            .chain([PARTS_TREE])
+            .map(|name| db.open_tree(name).map_err(sled_err))
             .collect::<Result<Vec<_>, _>>()?;
         let data_file = File::open(db_path.join("db")).map_err(io)?;
         let store = SledStore {
@@ -261,6 +355,59 @@ impl SledStore {
             .iter()
             .position(|x| *x == t)
             .expect("every tree is opened")]
+    }
+
+    fn parts(&self) -> &sled::Tree {
+        &self.trees[Tree::ALL.len()]
+    }
+
+    /// A value as stored in `tree`, with an audit entry stored in parts put back together
+    /// (see [`Parts`]).
+    fn whole<'a>(
+        &self,
+        tree: Tree,
+        key: &[u8],
+        value: &'a [u8],
+    ) -> Result<std::borrow::Cow<'a, [u8]>, StoreError> {
+        let Some((n, len, hash)) = (tree == Tree::Audit).then(|| Parts::parse(value)).flatten()
+        else {
+            return Ok(std::borrow::Cow::Borrowed(value));
+        };
+        let unfit = || {
+            StoreError::Corrupt(format!(
+                "the audit entry at key {} is stored in parts that do not fit together \
+                 (a part is missing, changed or out of place)",
+                hex::encode(key)
+            ))
+        };
+        let mut whole = Vec::with_capacity(usize::try_from(len).map_err(|_| unfit())?.min(1 << 30));
+        for i in 0..n {
+            let part = self
+                .parts()
+                .get(Parts::key(key, i))
+                .map_err(sled_err)?
+                .ok_or_else(unfit)?;
+            whole.extend_from_slice(&part);
+        }
+        if whole.len() as u64 != len || crate::crypto::sha256(&[&whole]) != hash {
+            return Err(unfit());
+        }
+        Ok(std::borrow::Cow::Owned(whole))
+    }
+
+    /// [`SledStore::whole`] of each entry read, as owned entries.
+    fn entries(
+        &self,
+        tree: Tree,
+        items: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
+    ) -> Result<super::Entries, StoreError> {
+        items
+            .map(|r| {
+                let (k, v) = r.map_err(sled_err)?;
+                let v = self.whole(tree, &k, &v)?.into_owned();
+                Ok((k.to_vec(), v))
+            })
+            .collect()
     }
 
     /// The vault folder.
@@ -334,12 +481,14 @@ impl SledStore {
                     }));
                 }
             }
+            let parts = &txs[Tree::ALL.len()];
             for (tree, key, value) in &writes.ops {
-                let tx = &txs[Tree::ALL
-                    .iter()
-                    .position(|x| x == tree)
-                    .expect("known tree")];
+                let tx = &txs[tree_index(*tree)];
                 match value {
+                    Some(v) if *tree == Tree::Audit => {
+                        Parts::write(tx, parts, key, Some(v))?;
+                    }
+                    None if *tree == Tree::Audit => Parts::write(tx, parts, key, None)?,
                     Some(v) => {
                         tx.insert(key.as_slice(), v.as_slice())?;
                     }
@@ -352,8 +501,12 @@ impl SledStore {
                 let meta = &txs[tree_index(Tree::Meta)];
                 let head = meta.get(AUDIT_HEAD_KEY)?;
                 let append = build(head.as_deref()).map_err(ConflictableTransactionError::Abort)?;
-                txs[tree_index(Tree::Audit)]
-                    .insert(append.key.as_slice(), append.entry.as_slice())?;
+                Parts::write(
+                    &txs[tree_index(Tree::Audit)],
+                    parts,
+                    &append.key,
+                    Some(&append.entry),
+                )?;
                 meta.insert(AUDIT_HEAD_KEY, append.head.as_slice())?;
                 for (tree, key, value) in &append.extra {
                     txs[tree_index(*tree)].insert(key.as_slice(), value.as_slice())?;
@@ -373,18 +526,14 @@ impl SledStore {
 
 impl Store for SledStore {
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self
-            .tree(tree)
-            .get(key)
-            .map_err(sled_err)?
-            .map(|v| v.to_vec()))
+        match self.tree(tree).get(key).map_err(sled_err)? {
+            Some(v) => Ok(Some(self.whole(tree, key, &v)?.into_owned())),
+            None => Ok(None),
+        }
     }
 
     fn scan_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<super::Entries, StoreError> {
-        self.tree(tree)
-            .scan_prefix(prefix)
-            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(sled_err))
-            .collect()
+        self.entries(tree, self.tree(tree).scan_prefix(prefix))
     }
 
     fn range(
@@ -394,11 +543,7 @@ impl Store for SledStore {
         end: &[u8],
         limit: usize,
     ) -> Result<super::Entries, StoreError> {
-        self.tree(tree)
-            .range(start..end)
-            .take(limit)
-            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(sled_err))
-            .collect()
+        self.entries(tree, self.tree(tree).range(start..end).take(limit))
     }
 
     fn range_rev(
@@ -408,12 +553,7 @@ impl Store for SledStore {
         end: &[u8],
         limit: usize,
     ) -> Result<super::Entries, StoreError> {
-        self.tree(tree)
-            .range(start..end)
-            .rev()
-            .take(limit)
-            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(sled_err))
-            .collect()
+        self.entries(tree, self.tree(tree).range(start..end).rev().take(limit))
     }
 
     fn visit_range(
@@ -430,7 +570,7 @@ impl Store for SledStore {
         };
         for item in items {
             let (k, v) = item.map_err(sled_err)?;
-            if !f(&k, &v) {
+            if !f(&k, &self.whole(tree, &k, &v)?) {
                 break;
             }
         }
@@ -652,5 +792,185 @@ mod tests {
         assert!(started.elapsed() < std::time::Duration::from_millis(200));
         drop(first);
         assert!(SledStore::open(dir.path(), 1 << 20).is_ok());
+    }
+
+    fn audit_key(seq: u64) -> Vec<u8> {
+        seq.to_be_bytes().to_vec()
+    }
+
+    fn put_audit(store: &SledStore, seq: u64, value: Option<Vec<u8>>) {
+        let mut w = WriteSet::new();
+        match value {
+            Some(v) => w.put(Tree::Audit, audit_key(seq), v),
+            None => w.delete(Tree::Audit, audit_key(seq)),
+        }
+        store.commit_unaudited(&w).unwrap();
+    }
+
+    /// Bytes that differ from part to part, so that a part out of place changes the whole.
+    fn long_value(len: usize, salt: u8) -> Vec<u8> {
+        (0..len)
+            .map(|i| (i as u8) ^ ((i / PART_LEN) as u8).wrapping_mul(31) ^ salt)
+            .collect()
+    }
+
+    /// Every way the store reads a tree, as owned entries, for the audit tree.
+    fn every_read(store: &SledStore) -> Vec<super::super::Entries> {
+        let (from, to) = (audit_key(0), audit_key(u64::MAX));
+        let mut visited = Vec::new();
+        store
+            .visit(Tree::Audit, &from, &mut |k, v| {
+                visited.push((k.to_vec(), v.to_vec()));
+                true
+            })
+            .unwrap();
+        let mut bounded = Vec::new();
+        store
+            .visit_range(Tree::Audit, &from, Some(&to), &mut |k, v| {
+                bounded.push((k.to_vec(), v.to_vec()));
+                true
+            })
+            .unwrap();
+        let mut reversed = store.range_rev(Tree::Audit, &from, &to, 100).unwrap();
+        reversed.reverse();
+        let got: super::super::Entries = visited
+            .iter()
+            .map(|(k, _)| (k.clone(), store.get(Tree::Audit, k).unwrap().unwrap()))
+            .collect();
+        vec![
+            visited,
+            bounded,
+            reversed,
+            store.range(Tree::Audit, &from, &to, 100).unwrap(),
+            store.scan_prefix(Tree::Audit, &[]).unwrap(),
+            got,
+        ]
+    }
+
+    /// An audit entry longer than a part is stored as a short manifest in the audit tree
+    /// and parts in their own tree, so that the leaf later commits append to stays small;
+    /// every read gives it back whole, also after reopening. Written again shorter, or
+    /// removed, its parts go. An entry of exactly one part's length is kept whole.
+    #[test]
+    fn a_long_audit_entry_is_stored_in_parts_and_read_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path(), 1 << 20).unwrap();
+        let exact = long_value(PART_LEN, 1);
+        let long = long_value(3 * PART_LEN + 17, 2);
+        put_audit(&store, 1, Some(exact.clone()));
+        put_audit(&store, 2, Some(long.clone()));
+        put_audit(&store, 3, Some(b"short".to_vec()));
+        let want = vec![
+            (audit_key(1), exact.clone()),
+            (audit_key(2), long.clone()),
+            (audit_key(3), b"short".to_vec()),
+        ];
+        let raw = |s: &SledStore, seq: u64| {
+            s.tree(Tree::Audit)
+                .get(audit_key(seq))
+                .unwrap()
+                .map(|v| v.len())
+        };
+        assert_eq!(raw(&store, 1), Some(PART_LEN));
+        assert_eq!(raw(&store, 2), Some(MANIFEST_LEN));
+        assert_eq!(store.parts().len(), 4);
+        for read in every_read(&store) {
+            assert_eq!(read, want);
+        }
+        drop(store);
+        let store = SledStore::open(dir.path(), 1 << 20).unwrap();
+        for read in every_read(&store) {
+            assert_eq!(read, want);
+        }
+
+        let shorter = long_value(2 * PART_LEN, 3);
+        put_audit(&store, 2, Some(shorter.clone()));
+        assert_eq!(store.parts().len(), 2);
+        assert_eq!(
+            store.get(Tree::Audit, &audit_key(2)).unwrap(),
+            Some(shorter)
+        );
+        put_audit(&store, 2, Some(b"whole again".to_vec()));
+        assert_eq!(store.parts().len(), 0);
+        put_audit(&store, 2, Some(long.clone()));
+        put_audit(&store, 2, None);
+        assert_eq!(store.parts().len(), 0);
+        assert_eq!(store.get(Tree::Audit, &audit_key(2)).unwrap(), None);
+        // A long entry written whole by an earlier build reads as it is.
+        store
+            .tree(Tree::Audit)
+            .insert(audit_key(4), long.as_slice())
+            .unwrap();
+        assert_eq!(store.get(Tree::Audit, &audit_key(4)).unwrap(), Some(long));
+    }
+
+    /// A long entry whose parts were removed, changed, swapped with another entry's or
+    /// cut short, or whose manifest was edited, is refused by every read with an error
+    /// naming its key; nothing is read past it.
+    #[test]
+    fn audit_parts_that_do_not_fit_together_are_refused() {
+        type Edit = fn(&SledStore);
+        let part = |seq: u64, n: u32| Parts::key(&audit_key(seq), n);
+        let edits: [(&str, Edit); 6] = [
+            ("part removed", |s| {
+                s.parts().remove(Parts::key(&audit_key(1), 1)).unwrap();
+            }),
+            ("byte flipped", |s| {
+                let k = Parts::key(&audit_key(1), 2);
+                let mut v = s.parts().get(&k).unwrap().unwrap().to_vec();
+                v[5] ^= 1;
+                s.parts().insert(k, v).unwrap();
+            }),
+            ("parts swapped between entries", |s| {
+                let (a, b) = (Parts::key(&audit_key(1), 0), Parts::key(&audit_key(2), 0));
+                let va = s.parts().get(&a).unwrap().unwrap();
+                let vb = s.parts().get(&b).unwrap().unwrap();
+                s.parts().insert(a, vb).unwrap();
+                s.parts().insert(b, va).unwrap();
+            }),
+            ("parts swapped within an entry", |s| {
+                let (a, b) = (Parts::key(&audit_key(1), 0), Parts::key(&audit_key(1), 1));
+                let va = s.parts().get(&a).unwrap().unwrap();
+                let vb = s.parts().get(&b).unwrap().unwrap();
+                s.parts().insert(a, vb).unwrap();
+                s.parts().insert(b, va).unwrap();
+            }),
+            ("last part cut short", |s| {
+                let k = Parts::key(&audit_key(1), 2);
+                let v = s.parts().get(&k).unwrap().unwrap();
+                s.parts().insert(k, &v[..v.len() - 1]).unwrap();
+            }),
+            ("manifest counts one part less", |s| {
+                let k = audit_key(1);
+                let mut m = s.tree(Tree::Audit).get(&k).unwrap().unwrap().to_vec();
+                m[11] -= 1;
+                s.tree(Tree::Audit).insert(k, m).unwrap();
+            }),
+        ];
+        for (what, edit) in edits {
+            let dir = tempfile::tempdir().unwrap();
+            let store = SledStore::open(dir.path(), 1 << 20).unwrap();
+            put_audit(&store, 1, Some(long_value(2 * PART_LEN + 9, 1)));
+            put_audit(&store, 2, Some(long_value(2 * PART_LEN + 9, 2)));
+            assert!(store.parts().get(part(1, 2)).unwrap().is_some());
+            edit(&store);
+            let refused = |r: Result<(), StoreError>| match r {
+                Err(StoreError::Corrupt(m)) => assert!(
+                    m.contains(&hex::encode(audit_key(1)))
+                        && m.contains("parts that do not fit together"),
+                    "{what}: {m}"
+                ),
+                other => panic!("{what}: {other:?}"),
+            };
+            refused(store.get(Tree::Audit, &audit_key(1)).map(|_| ()));
+            refused(store.range(Tree::Audit, &[], &[0xff; 8], 10).map(|_| ()));
+            refused(store.scan_prefix(Tree::Audit, &[]).map(|_| ()));
+            let mut after = 0;
+            refused(store.visit(Tree::Audit, &[], &mut |k, _| {
+                after += usize::from(k > audit_key(1).as_slice());
+                true
+            }));
+            assert_eq!(after, 0, "{what}: read past the entry that failed");
+        }
     }
 }
