@@ -108,8 +108,9 @@ impl Entry {
         let text = |s: &str| VARINT + s.len();
         let texts = |v: &[String]| VARINT + v.iter().map(|s| text(s)).sum::<usize>();
         let maybe = |s: &Option<String>| 1 + s.as_deref().map_or(0, text);
-        // seq, time, session, role, action, outcome, case_ref: fixed or one varint each.
-        7 * VARINT
+        // seq, time, role (its option tag and variant), action, outcome: one varint each at
+        // most; session: 8 bytes; case_ref: an option tag and 16 bytes.
+        5 * VARINT
             + 8
             + 17
             + text(&self.actor)

@@ -65,11 +65,11 @@ const MANIFEST_MAGIC: &[u8; 8] = b"\xffpv-part";
 const MANIFEST_LEN: usize = 8 + 4 + 8 + 32;
 
 impl Parts {
-    /// The key of part `n` of the entry under `key`.
+    /// The key of part `n` of the entry under `key` (at most 255 bytes: see
+    /// [`Parts::write`]).
     fn key(key: &[u8], n: u32) -> Vec<u8> {
-        let len = u8::try_from(key.len()).expect("audit keys are 8 bytes");
         let mut k = Vec::with_capacity(1 + key.len() + 4);
-        k.push(len);
+        k.push(key.len() as u8);
         k.extend_from_slice(key);
         k.extend_from_slice(&n.to_be_bytes());
         k
@@ -85,9 +85,15 @@ impl Parts {
         m
     }
 
-    /// The parts count, length and hash of a manifest; `None` for any other value.
-    fn parse(value: &[u8]) -> Option<(u32, u64, [u8; 32])> {
-        if value.len() != MANIFEST_LEN || !value.starts_with(MANIFEST_MAGIC) {
+    /// The parts count, length and hash of the manifest stored under `key` in `tree`;
+    /// `None` for any other value (only the audit tree has manifests, and only under keys
+    /// of at most 255 bytes).
+    fn of(tree: Tree, key: &[u8], value: &[u8]) -> Option<(u32, u64, [u8; 32])> {
+        if tree != Tree::Audit
+            || key.len() > usize::from(u8::MAX)
+            || value.len() != MANIFEST_LEN
+            || !value.starts_with(MANIFEST_MAGIC)
+        {
             return None;
         }
         let parts = u32::from_be_bytes(value[8..12].try_into().expect("4 bytes"));
@@ -103,13 +109,18 @@ impl Parts {
         key: &[u8],
         value: Option<&[u8]>,
     ) -> Result<(), sled::transaction::UnabortableTransactionError> {
-        if let Some((n, _, _)) = audit.get(key)?.as_deref().and_then(Parts::parse) {
+        if let Some((n, _, _)) = audit
+            .get(key)?
+            .as_deref()
+            .and_then(|v| Parts::of(Tree::Audit, key, v))
+        {
             for i in 0..n {
                 parts.remove(Parts::key(key, i))?;
             }
         }
         match value {
-            Some(v) if v.len() > PART_LEN => {
+            // (Audit keys are 8 bytes; a longer key than a part key can name stays whole.)
+            Some(v) if v.len() > PART_LEN && key.len() <= usize::from(u8::MAX) => {
                 for (i, part) in (0u32..).zip(v.chunks(PART_LEN)) {
                     parts.insert(Parts::key(key, i), part)?;
                 }
@@ -369,27 +380,42 @@ impl SledStore {
         key: &[u8],
         value: &'a [u8],
     ) -> Result<std::borrow::Cow<'a, [u8]>, StoreError> {
-        let Some((n, len, hash)) = (tree == Tree::Audit).then(|| Parts::parse(value)).flatten()
-        else {
+        let Some((n, len, hash)) = Parts::of(tree, key, value) else {
             return Ok(std::borrow::Cow::Borrowed(value));
         };
         let unfit = || {
+            let entry = <[u8; 8]>::try_from(key)
+                .map_or_else(|_| hex::encode(key), |k| u64::from_be_bytes(k).to_string());
             StoreError::Corrupt(format!(
-                "the audit entry at key {} is stored in parts that do not fit together \
-                 (a part is missing, changed or out of place)",
-                hex::encode(key)
+                "audit entry {entry} is stored in parts that do not fit together \
+                 (a part is missing, changed or out of place)"
             ))
         };
-        let mut whole = Vec::with_capacity(usize::try_from(len).map_err(|_| unfit())?.min(1 << 30));
+        // The manifest must describe what `Parts::write` makes: more than one part's
+        // length, in full parts but the last. Checked before any memory is reserved for it.
+        let len = usize::try_from(len).map_err(|_| unfit())?;
+        if len <= PART_LEN || u64::from(n) != len.div_ceil(PART_LEN) as u64 {
+            return Err(unfit());
+        }
+        let mut whole = Vec::new();
+        whole.try_reserve_exact(len).map_err(|_| unfit())?;
         for i in 0..n {
             let part = self
                 .parts()
                 .get(Parts::key(key, i))
                 .map_err(sled_err)?
                 .ok_or_else(unfit)?;
+            let expected = if i + 1 < n {
+                PART_LEN
+            } else {
+                len - whole.len()
+            };
+            if part.len() != expected {
+                return Err(unfit());
+            }
             whole.extend_from_slice(&part);
         }
-        if whole.len() as u64 != len || crate::crypto::sha256(&[&whole]) != hash {
+        if crate::crypto::sha256(&[&whole]) != hash {
             return Err(unfit());
         }
         Ok(std::borrow::Cow::Owned(whole))
@@ -408,6 +434,14 @@ impl SledStore {
                 Ok((k.to_vec(), v))
             })
             .collect()
+    }
+
+    /// The length of the value stored under `key` in the audit tree as it is stored (a
+    /// manifest's for an entry kept in parts), and the number of parts stored: for tests.
+    #[cfg(test)]
+    pub(crate) fn audit_as_stored(&self, key: &[u8]) -> (Option<usize>, usize) {
+        let stored = self.tree(Tree::Audit).get(key).unwrap().map(|v| v.len());
+        (stored, self.parts().len())
     }
 
     /// The vault folder.
@@ -466,7 +500,12 @@ impl SledStore {
         let result = refs[..].transaction(|txs| {
             for (tree, key, previous) in &writes.unchanged {
                 let current = txs[tree_index(*tree)].get(key.as_slice())?;
-                if current.map(|v| crate::crypto::sha256(&[&v])).as_ref() != Some(previous) {
+                // A long audit entry's hash is in its manifest (see `Parts`).
+                let hash = current.map(|v| match Parts::of(*tree, key, &v) {
+                    Some((_, _, whole)) => whole,
+                    None => crate::crypto::sha256(&[&v]),
+                });
+                if hash.as_ref() != Some(previous) {
                     return Err(ConflictableTransactionError::Abort(StoreError::Conflict {
                         tree: tree.name(),
                         key: key.clone(),
@@ -896,6 +935,18 @@ mod tests {
         put_audit(&store, 2, None);
         assert_eq!(store.parts().len(), 0);
         assert_eq!(store.get(Tree::Audit, &audit_key(2)).unwrap(), None);
+        // A write conditional on a long entry being unchanged compares the whole entry.
+        put_audit(&store, 5, Some(long.clone()));
+        let mut w = WriteSet::new();
+        let seen = crate::crypto::sha256(&[&long]);
+        w.put_if_unchanged(Tree::Audit, audit_key(5), seen, b"next".to_vec());
+        store.commit_unaudited(&w).unwrap();
+        let mut w = WriteSet::new();
+        w.put_if_unchanged(Tree::Audit, audit_key(5), seen, b"again".to_vec());
+        assert!(matches!(
+            store.commit_unaudited(&w),
+            Err(StoreError::Conflict { .. })
+        ));
         // A long entry written whole by an earlier build reads as it is.
         store
             .tree(Tree::Audit)
@@ -911,7 +962,7 @@ mod tests {
     fn audit_parts_that_do_not_fit_together_are_refused() {
         type Edit = fn(&SledStore);
         let part = |seq: u64, n: u32| Parts::key(&audit_key(seq), n);
-        let edits: [(&str, Edit); 6] = [
+        let edits: [(&str, Edit); 8] = [
             ("part removed", |s| {
                 s.parts().remove(Parts::key(&audit_key(1), 1)).unwrap();
             }),
@@ -946,6 +997,27 @@ mod tests {
                 m[11] -= 1;
                 s.tree(Tree::Audit).insert(k, m).unwrap();
             }),
+            // Refused before any memory is reserved for it.
+            ("manifest claims a terabyte", |s| {
+                let k = audit_key(1);
+                let mut m = s.tree(Tree::Audit).get(&k).unwrap().unwrap().to_vec();
+                m[12..20].copy_from_slice(&(1u64 << 40).to_be_bytes());
+                s.tree(Tree::Audit).insert(k, m).unwrap();
+            }),
+            // A consistent manifest (right length and hash) of one part as long as the
+            // entry: not what the store writes.
+            ("one long part", |s| {
+                let whole = s.get(Tree::Audit, &audit_key(1)).unwrap().unwrap();
+                for i in 0..3 {
+                    s.parts().remove(Parts::key(&audit_key(1), i)).unwrap();
+                }
+                s.parts()
+                    .insert(Parts::key(&audit_key(1), 0), whole.as_slice())
+                    .unwrap();
+                let mut m = Parts::manifest(&whole);
+                m[8..12].copy_from_slice(&1u32.to_be_bytes());
+                s.tree(Tree::Audit).insert(audit_key(1), m).unwrap();
+            }),
         ];
         for (what, edit) in edits {
             let dir = tempfile::tempdir().unwrap();
@@ -956,8 +1028,7 @@ mod tests {
             edit(&store);
             let refused = |r: Result<(), StoreError>| match r {
                 Err(StoreError::Corrupt(m)) => assert!(
-                    m.contains(&hex::encode(audit_key(1)))
-                        && m.contains("parts that do not fit together"),
+                    m.contains("audit entry 1 is stored in parts that do not fit together"),
                     "{what}: {m}"
                 ),
                 other => panic!("{what}: {other:?}"),
