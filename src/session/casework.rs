@@ -18,6 +18,7 @@ use crate::workflow::deadline::{self, Calendar, DeadlineKind, DeadlineRules};
 use crate::workflow::risk::{Assessment, RiskLevel};
 use crate::workflow::{self, Status, Warning, WarningInput};
 use serde::Serialize;
+use std::collections::HashMap;
 use time::Date;
 
 /// China Standard Time: the offices' calendar.
@@ -90,6 +91,21 @@ pub fn next_due(meta: &CaseMeta, cal: &Calendar) -> Option<(DeadlineKind, Date)>
             None
         }
     }
+}
+
+/// For each petitioner, the number of cases received at or after `since` that name them
+/// (a case naming someone twice counts once): one pass over the cases, where counting
+/// per listed case made `case list` quadratic in the number of cases.
+fn petitions_since(all: &[(RecordId, CaseMeta)], since: i64) -> HashMap<RecordId, u32> {
+    let mut counts: HashMap<RecordId, u32> = HashMap::new();
+    for (_, meta) in all.iter().filter(|(_, m)| m.received_at >= since) {
+        for (i, p) in meta.petitioner_ids.iter().enumerate() {
+            if !meta.petitioner_ids[..i].contains(p) {
+                *counts.entry(*p).or_default() += 1;
+            }
+        }
+    }
+    counts
 }
 
 /// Whether a case has missed a statutory deadline (a follow-up is never "overdue").
@@ -569,6 +585,7 @@ impl Session<'_> {
         self.require(Action::CaseList)?;
         let all = self.all_case_metas()?;
         let window_start = now_ms() - i64::from(workflow::REPEAT_WINDOW_DAYS) * 86_400_000;
+        let recent = petitions_since(&all, window_start);
         let mut out = Vec::new();
         for (id, meta) in &all {
             if self.authorize_case(meta).is_err() {
@@ -578,13 +595,7 @@ impl Session<'_> {
             let petitions = meta
                 .petitioner_ids
                 .iter()
-                .map(|p| {
-                    all.iter()
-                        .filter(|(_, m)| {
-                            m.received_at >= window_start && m.petitioner_ids.contains(p)
-                        })
-                        .count() as u32
-                })
+                .map(|p| recent.get(p).copied().unwrap_or(0))
                 .max()
                 .unwrap_or(0);
             let risk = meta
@@ -633,5 +644,59 @@ impl Session<'_> {
             .into_iter()
             .filter(|(_, m)| self.authorize_case(m).is_ok())
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(received_at: i64, petitioners: &[u8]) -> CaseMeta {
+        CaseMeta {
+            case_no: String::new(),
+            category: String::new(),
+            channel: crate::model::Channel::Letter,
+            status: Status::Registered,
+            received_at,
+            petitioner_ids: petitioners.iter().map(|p| RecordId([*p; 16])).collect(),
+            assigned_to: None,
+            accused_unit_tag: None,
+            is_accusation: false,
+            created_at: received_at,
+            created_by: String::new(),
+            canary: false,
+            history: Vec::new(),
+            extension: None,
+            risk: None,
+            forwarded_to: None,
+        }
+    }
+
+    /// The counts `case list` reads are those of counting, for each petitioner, the cases
+    /// received since the window's start that name them (what it did per listed case):
+    /// cases before the window and petitioners named twice in one case included.
+    #[test]
+    fn petitions_since_counts_each_case_naming_a_petitioner_once() {
+        let all: Vec<(RecordId, CaseMeta)> = (0..200u32)
+            .map(|i| {
+                let n = (i * 7 % 13) as u8;
+                let people = [n, (n + i as u8 % 3) % 13, n]; // the first named twice
+                (
+                    RecordId([i as u8; 16]),
+                    meta(i64::from(i % 50) * 10, &people),
+                )
+            })
+            .collect();
+        for since in [0, 170, 250, 10_000] {
+            let counts = petitions_since(&all, since);
+            for p in 0..14u8 {
+                let p = RecordId([p; 16]);
+                let naive = all
+                    .iter()
+                    .filter(|(_, m)| m.received_at >= since && m.petitioner_ids.contains(&p))
+                    .count() as u32;
+                assert_eq!(counts.get(&p).copied().unwrap_or(0), naive, "{since}");
+            }
+        }
     }
 }
