@@ -643,6 +643,49 @@ fn bench_lookup_and_export(c: &mut Criterion) {
         .map(|(p, _)| p.id_number.as_str())
         .collect();
 
+    // `case list` (every case's meta read, warnings worked out) at two vault sizes, per
+    // case: a cost per case that grows with the vault's size is a pass that is not linear.
+    let small_vault = fixture(VaultOptions::insecure_for_tests());
+    let small_reg = unlock(&small_vault, "reg");
+    let parsed =
+        import::parse(&import_csv(&recs[..EXPORT_RECORDS]), Format::Csv, None).expect("parse");
+    small_reg
+        .import(parsed, false, IMPORT_BATCH, &mut |_, _| {})
+        .expect("import");
+    let calendar = petition_vault::workflow::deadline::Calendar::builtin().clone();
+    let mut g = c.benchmark_group("case_list");
+    g.sample_size(10)
+        .measurement_time(MEASURE)
+        .warm_up_time(WARM_UP);
+    for (name, session, n) in [
+        ("list_cases_where_per_case_2k", &small_reg, EXPORT_RECORDS),
+        ("list_cases_where_per_case_10k", &reg, LOOKUP_RECORDS),
+    ] {
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let listed = session
+                    .list_cases_where(
+                        &petition_vault::casework::CaseFilter::default(),
+                        petition_vault::casework::today(),
+                        &calendar,
+                    )
+                    .expect("list");
+                assert_eq!(listed.len(), n);
+                listed
+            })
+        });
+    }
+    g.throughput(Throughput::Elements(LOOKUP_RECORDS as u64));
+    g.bench_function("baseline_sled_scan_both_trees_10k", |b| {
+        b.iter(|| {
+            let n = plain.scan_records();
+            assert_eq!(n, 2 * LOOKUP_RECORDS);
+            n
+        })
+    });
+    g.finish();
+
     let mut g = c.benchmark_group("lookup_by_id");
     g.sample_size(20)
         .measurement_time(MEASURE)
