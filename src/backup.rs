@@ -205,25 +205,12 @@ pub fn restore(bytes: &[u8], dir: &Path) -> Result<Manifest, BackupError> {
     }
     let result = (|| -> Result<(), BackupError> {
         create_private_dir(dir)?;
-        let store = SledStore::open(dir, 8 * 1024 * 1024)?;
-        for chunk in entries.chunks(1000) {
-            let mut writes = WriteSet::new();
-            for (t, k, v) in chunk {
-                writes.put(*t, k.clone(), v.clone());
-            }
-            store.commit_unaudited(&writes)?;
-        }
-        for tree in Tree::ALL {
-            let mut n = 0u64;
-            store.visit(tree, b"", &mut |_, _| {
-                n += 1;
-                true
-            })?;
-            if manifest.trees.get(tree.name()) != Some(&n) {
-                return Err(BackupError::Corrupt("restored counts differ"));
-            }
-        }
-        drop(store);
+        write_store(
+            dir,
+            &entries,
+            &|tree| manifest.trees.get(tree.name()).copied(),
+            "restored counts differ",
+        )?;
         wait_until_closed(dir);
         crate::vault::tighten_permissions(dir).map_err(io)
     })();
@@ -255,6 +242,37 @@ fn wait_until_closed(dir: &Path) {
             _ => std::thread::sleep(std::time::Duration::from_millis(20)),
         }
     }
+}
+
+/// Writes `entries` into a new store in the folder `dir` through the store's own commits
+/// (so that it is laid out as the store writes — long audit entries in parts — and each
+/// batch is durable, blob files included), then checks that each tree holds `count(tree)`
+/// entries; `differ` is the error when one does not. The store is closed on return.
+fn write_store(
+    dir: &Path,
+    entries: &[(Tree, Vec<u8>, Vec<u8>)],
+    count: &dyn Fn(Tree) -> Option<u64>,
+    differ: &'static str,
+) -> Result<(), BackupError> {
+    let store = SledStore::open(dir, 8 * 1024 * 1024)?;
+    for chunk in entries.chunks(1000) {
+        let mut writes = WriteSet::new();
+        for (t, k, v) in chunk {
+            writes.put(*t, k.clone(), v.clone());
+        }
+        store.commit_unaudited(&writes)?;
+    }
+    for tree in Tree::ALL {
+        let mut n = 0u64;
+        store.visit(tree, b"", &mut |_, _| {
+            n += 1;
+            true
+        })?;
+        if count(tree) != Some(n) {
+            return Err(BackupError::Corrupt(differ));
+        }
+    }
+    Ok(())
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), BackupError> {
@@ -322,26 +340,12 @@ pub fn compact(dir: &Path) -> Result<Compaction, BackupError> {
         // it is laid out as the store writes — long audit entries in parts — and each
         // batch is durable, blob files included), in a folder of its own.
         create_private_dir(&tmp)?;
-        let copy = SledStore::open(&tmp, 8 * 1024 * 1024)?;
-        for batch in all.chunks(10_000) {
-            let mut writes = WriteSet::new();
-            for (t, k, v) in batch {
-                writes.put(*t, k.clone(), v.clone());
-            }
-            copy.commit_unaudited(&writes)?;
-        }
-        for tree in Tree::ALL {
-            let expected = all.iter().filter(|(x, _, _)| *x == tree).count();
-            let mut copied = 0usize;
-            copy.visit(tree, b"", &mut |_, _| {
-                copied += 1;
-                true
-            })?;
-            if copied != expected {
-                return Err(BackupError::Corrupt("compacted copy counts differ"));
-            }
-        }
-        drop(copy);
+        write_store(
+            &tmp,
+            &all,
+            &|tree| Some(all.iter().filter(|(x, _, _)| *x == tree).count() as u64),
+            "compacted copy counts differ",
+        )?;
         // Close the database before moving its folder, then take the folder lock again
         // ourselves for the swap (a process that got in between makes us stop).
         drop(store);

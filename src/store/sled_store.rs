@@ -955,6 +955,18 @@ mod tests {
         assert_eq!(store.get(Tree::Audit, &audit_key(4)).unwrap(), Some(long));
     }
 
+    /// Swaps part `a.1` of entry `a.0` with part `b.1` of entry `b.0`.
+    fn swap_parts(s: &SledStore, a: (u64, u32), b: (u64, u32)) {
+        let (a, b) = (
+            Parts::key(&audit_key(a.0), a.1),
+            Parts::key(&audit_key(b.0), b.1),
+        );
+        let va = s.parts().get(&a).unwrap().unwrap();
+        let vb = s.parts().get(&b).unwrap().unwrap();
+        s.parts().insert(a, vb).unwrap();
+        s.parts().insert(b, va).unwrap();
+    }
+
     /// A long entry whose parts were removed, changed, swapped with another entry's or
     /// cut short, or whose manifest was edited, is refused by every read with an error
     /// naming its key; nothing is read past it.
@@ -973,18 +985,10 @@ mod tests {
                 s.parts().insert(k, v).unwrap();
             }),
             ("parts swapped between entries", |s| {
-                let (a, b) = (Parts::key(&audit_key(1), 0), Parts::key(&audit_key(2), 0));
-                let va = s.parts().get(&a).unwrap().unwrap();
-                let vb = s.parts().get(&b).unwrap().unwrap();
-                s.parts().insert(a, vb).unwrap();
-                s.parts().insert(b, va).unwrap();
+                swap_parts(s, (1, 0), (2, 0))
             }),
             ("parts swapped within an entry", |s| {
-                let (a, b) = (Parts::key(&audit_key(1), 0), Parts::key(&audit_key(1), 1));
-                let va = s.parts().get(&a).unwrap().unwrap();
-                let vb = s.parts().get(&b).unwrap().unwrap();
-                s.parts().insert(a, vb).unwrap();
-                s.parts().insert(b, va).unwrap();
+                swap_parts(s, (1, 0), (1, 1))
             }),
             ("last part cut short", |s| {
                 let k = Parts::key(&audit_key(1), 2);
